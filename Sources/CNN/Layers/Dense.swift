@@ -1,0 +1,80 @@
+// Dense (fully connected) layer: every output is a weighted sum of every input plus a bias.
+
+/// A fully connected layer.
+///
+///     output[n, o] = Σ_i input[n, i] · weight[o, i] + bias[o]
+///
+/// Shapes: input (N, I) → output (N, O); weight (O, I) as in PyTorch's `nn.Linear`; bias (O).
+/// Inputs of higher rank are rejected: put a `Flatten` in front.
+public final class Dense: Layer {
+  public let inputSize: Int
+  public let outputSize: Int
+  public let weight: Parameter  // (O, I)
+  public let bias: Parameter  // (O)
+
+  /// What backward needs: the input, because ∂L/∂weight = gradOutputᵀ · input.
+  struct Cache { let input: Tensor }
+  private var cache: Cache?
+
+  /// A layer with He-normal weights (suited to a following ReLU) and zero bias.
+  public init(inputSize: Int, outputSize: Int, using generator: inout SeededGenerator) {
+    self.inputSize = inputSize
+    self.outputSize = outputSize
+    weight = Parameter(
+      name: "weight",
+      value: Tensor(heNormal: [outputSize, inputSize], fanIn: inputSize, using: &generator))
+    bias = Parameter(name: "bias", value: Tensor(zeros: [outputSize]))
+  }
+
+  public var parameters: [Parameter] { [weight, bias] }
+  public var summary: String { "Dense(\(inputSize)→\(outputSize))" }
+
+  // MARK: - Forward
+
+  public func forward(_ input: Tensor, mode: Mode) throws -> Tensor {
+    guard input.rank == 2, input.shape[1] == inputSize else {
+      throw CNNError.shape(summary, expected: "(N, \(inputSize))", got: input.shape)
+    }
+    let n = input.shape[0]
+    var output = Tensor(zeros: [n, outputSize])
+    // output = input · weightᵀ, then + bias on every row.
+    gemm(
+      transposeA: false, transposeB: true, m: n, n: outputSize, k: inputSize,
+      a: input.scalars, b: weight.value.scalars, c: &output.scalars, accumulate: false)
+    output.withUnsafeMutableBufferPointer { out in
+      bias.value.withUnsafeBufferPointer { b in
+        for row in 0..<n {
+          for o in 0..<outputSize { out[row * outputSize + o] += b[o] }
+        }
+      }
+    }
+    cache = mode == .training ? Cache(input: input) : nil
+    return output
+  }
+
+  // MARK: - Backward
+  //   gradInput  = gradOutput · weight          (N, O)·(O, I) → (N, I)
+  //   gradWeight += gradOutputᵀ · input         (O, N)·(N, I) → (O, I)
+  //   gradBias   += Σ_n gradOutput[n, :]
+
+  public func backward(_ gradOutput: Tensor) -> Tensor {
+    guard let cache else { preconditionFailure("Dense.backward called without a training-mode forward") }
+    let n = cache.input.shape[0]
+    precondition(gradOutput.shape == [n, outputSize], "Dense.backward: gradOutput \(gradOutput.shape) does not match output [\(n), \(outputSize)]")
+    var gradInput = Tensor(zeros: [n, inputSize])
+    gemm(
+      transposeA: false, transposeB: false, m: n, n: inputSize, k: outputSize,
+      a: gradOutput.scalars, b: weight.value.scalars, c: &gradInput.scalars, accumulate: false)
+    gemm(
+      transposeA: true, transposeB: false, m: outputSize, n: inputSize, k: n,
+      a: gradOutput.scalars, b: cache.input.scalars, c: &weight.grad.scalars, accumulate: true)
+    bias.grad.withUnsafeMutableBufferPointer { gb in
+      gradOutput.withUnsafeBufferPointer { g in
+        for row in 0..<n {
+          for o in 0..<outputSize { gb[o] += g[row * outputSize + o] }
+        }
+      }
+    }
+    return gradInput
+  }
+}

@@ -1,0 +1,121 @@
+// Tensor: a shape and a contiguous buffer of Float, row-major (the last index moves fastest).
+// This is the clean, minimal container every layer reads and writes; it does no autodiff.
+//
+// Shape letters used in every comment of this library:
+//   N batch size, C input channels, H, W input height and width,
+//   O output channels, K kernel size, S stride, P padding, H′, W′ output height and width.
+// NOTE: activations are NCHW and convolution weights OIHW, PyTorch's layouts: the fixtures rely on it.
+
+/// An n-dimensional array of `Float` stored contiguously in row-major order.
+///
+/// `Tensor` is a value type: copies share storage until one of them is written to
+/// (copy-on-write). Hot loops take a buffer pointer once, outside the loop.
+public struct Tensor: Sendable, Equatable {
+  /// The extent of each dimension, outermost first: `[N, C, H, W]` for a batch of images.
+  public private(set) var shape: [Int]
+  /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
+  public var scalars: [Float]
+
+  /// Creates a tensor from a shape and its elements in row-major order.
+  public init(shape: [Int], scalars: [Float]) {
+    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
+    precondition(
+      shape.reduce(1, *) == scalars.count,
+      "Tensor shape \(shape) needs \(shape.reduce(1, *)) elements, got \(scalars.count)")
+    self.shape = shape
+    self.scalars = scalars
+  }
+
+  /// A tensor of the given shape filled with `value`.
+  public init(repeating value: Float, shape: [Int]) {
+    self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+  }
+
+  /// A tensor of zeros.
+  public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
+
+  /// A tensor whose elements are computed from their flat index.
+  public init(shape: [Int], generator: (Int) -> Float) {
+    let count = shape.reduce(1, *)
+    self.init(shape: shape, scalars: (0..<count).map(generator))
+  }
+
+  /// A matrix from nested rows, handy for small literal kernels: `Tensor([[1, -1]])`.
+  public init(_ rows: [[Float]]) {
+    let width = rows.first?.count ?? 0
+    precondition(rows.allSatisfy { $0.count == width }, "Tensor rows have different lengths")
+    self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
+  }
+
+  /// The number of elements.
+  @inlinable public var count: Int { scalars.count }
+
+  /// The number of dimensions.
+  @inlinable public var rank: Int { shape.count }
+
+  /// The flat index of a multi-dimensional index.
+  @inlinable public func offset(_ index: [Int]) -> Int {
+    precondition(index.count == shape.count, "index \(index) does not match shape \(shape)")
+    var flat = 0
+    for (i, extent) in zip(index, shape) {
+      precondition(i >= 0 && i < extent, "index \(index) is out of bounds for shape \(shape)")
+      flat = flat * extent + i
+    }
+    return flat
+  }
+
+  /// Reads or writes one element by its multi-dimensional index (readable, not fast).
+  @inlinable public subscript(_ index: Int...) -> Float {
+    get { scalars[offset(index)] }
+    set { scalars[offset(index)] = newValue }
+  }
+
+  /// The same elements under a new shape with the same element count.
+  public func reshaped(to newShape: [Int]) -> Tensor {
+    precondition(
+      newShape.reduce(1, *) == count,
+      "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    return Tensor(shape: newShape, scalars: scalars)
+  }
+
+  /// Reshapes in place.
+  public mutating func reshape(to newShape: [Int]) {
+    precondition(
+      newShape.reduce(1, *) == count,
+      "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    shape = newShape
+  }
+
+  /// Items `range` along the first dimension (for example a mini-batch of images).
+  public func slice(_ range: Range<Int>) -> Tensor {
+    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+                 "slice \(range) is out of bounds for shape \(shape)")
+    let itemSize = shape.dropFirst().reduce(1, *)
+    var newShape = shape
+    newShape[0] = range.count
+    return Tensor(
+      shape: newShape,
+      scalars: Array(scalars[range.lowerBound * itemSize..<range.upperBound * itemSize]))
+  }
+
+  /// Runs `body` with a read-only pointer to the elements.
+  @inlinable public func withUnsafeBufferPointer<R>(
+    _ body: (UnsafeBufferPointer<Float>) throws -> R
+  ) rethrows -> R {
+    try scalars.withUnsafeBufferPointer(body)
+  }
+
+  /// Runs `body` with a writable pointer to the elements.
+  @inlinable public mutating func withUnsafeMutableBufferPointer<R>(
+    _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R
+  ) rethrows -> R {
+    try scalars.withUnsafeMutableBufferPointer(body)
+  }
+}
+
+extension Tensor: CustomStringConvertible {
+  public var description: String {
+    let preview = scalars.prefix(8).map { String(format: "%.4g", Double($0)) }.joined(separator: ", ")
+    return "Tensor(shape: \(shape), [\(preview)\(count > 8 ? ", …" : "")])"
+  }
+}
