@@ -44,10 +44,12 @@ public func gemm(
 }
 
 /// C = op(A) · op(B) (+ C when `accumulate`), on pointers to row-major, densely packed matrices.
+/// Uses up to `maxThreads` threads (large products only); callers that already run one thread per
+/// image pass 1.
 public func gemm(
   transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-  accumulate: Bool
+  accumulate: Bool, maxThreads: Int = 2
 ) {
   if m == 0 || n == 0 { return }
   if !accumulate { c.update(repeating: 0, count: m * n) }
