@@ -214,3 +214,56 @@ func conv2DWithoutBias() throws {
   let expected = try Conv2D.directForward(input: input, weight: layer.weight.value, bias: nil, stride: 1, padding: 0)
   expectTensorsClose(try layer.forward(input, mode: .inference), expected, tolerance: 1e-4, "no-bias output")
 }
+
+// MARK: - Winograd
+
+/// 3x3 stride-1 shapes for Winograd: odd and even output sizes (half-used edge tiles), padding 0-3.
+let winogradCases: [ConvolutionCase] = convolutionCases.filter { $0.k == 3 && $0.s == 1 } + [
+  ConvolutionCase(n: 2, c: 4, o: 3, h: 6, w: 9, k: 3, s: 1, p: 0),
+  ConvolutionCase(n: 1, c: 2, o: 2, h: 5, w: 4, k: 3, s: 1, p: 3),
+  ConvolutionCase(n: 3, c: 8, o: 5, h: 12, w: 7, k: 3, s: 1, p: 1),
+]
+
+@Test("Winograd tile: Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A equals the direct tile, 16 vs 36 multiplications")
+func winogradTile() {
+  var rng = SeededGenerator(seed: 40)
+  let d = (0..<4).map { _ in (0..<4).map { _ in rng.nextNormal() } }
+  let g = (0..<3).map { _ in (0..<3).map { _ in rng.nextNormal() } }
+  let fast = Winograd.tile(input: d, kernel: g)
+  let direct = Winograd.directTile(input: d, kernel: g)
+  for row in 0..<2 {
+    for column in 0..<2 { #expect(abs(fast.output[row][column] - direct.output[row][column]) < 1e-5) }
+  }
+  #expect(Winograd.multiplicationsPerTile == 16)
+  #expect(Winograd.directMultiplicationsPerTile == 36)
+}
+
+@Test("Winograd forward equals direct", arguments: winogradCases)
+func winogradForwardMatchesDirect(_ shape: ConvolutionCase) throws {
+  let (input, weight, bias, _) = try shape.operands(seed: 50)
+  let direct = try Conv2D.directForward(input: input, weight: weight, bias: bias, stride: 1, padding: shape.p)
+  let fast = try Conv2D.winogradForward(input: input, weight: weight, bias: bias, stride: 1, padding: shape.p)
+  // Winograd's transforms add up to 4x4 input values before the products and halve kernel sums;
+  // the rounding stays within a few ulps of the sums of |terms| (~1e-6 relative), so 1e-4 holds.
+  expectTensorsClose(fast, direct, tolerance: 1e-4, "\(shape) output")
+}
+
+@Test("Winograd backward equals direct", arguments: winogradCases)
+func winogradBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
+  let (input, weight, _, gradOutput) = try shape.operands(seed: 60)
+  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
+  let fast = Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
+  expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
+  expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
+  expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
+}
+
+@Test("Winograd rejects kernels other than 3x3 at stride 1; the layer falls back to im2col")
+func winogradRejectsOtherShapes() throws {
+  #expect(throws: CNNError.self) {
+    try Conv2D.winogradForward(input: Tensor(zeros: [1, 1, 8, 8]), weight: Tensor(zeros: [1, 1, 5, 5]), bias: nil, stride: 1, padding: 0)
+  }
+  var rng = SeededGenerator(seed: 6)
+  let layer = Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 2, algorithm: .winograd, using: &rng)
+  #expect(layer.resolvedAlgorithm(height: 8, width: 8) == .im2col)
+}

@@ -13,3 +13,9 @@ extension Conv2D {
     im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
   }
 }
+
+extension Conv2D {
+  static func automaticAlgorithm(
+    inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, height: Int, width: Int
+  ) -> ConvolutionAlgorithm { .im2col }
+}
