@@ -294,3 +294,20 @@ func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
   expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
 }
+
+// MARK: - Automatic choice
+
+@Test("automatic picks Winograd for wide 3x3 stride-1 layers, FFT for large kernels, im2col otherwise; a layer can override")
+func automaticAlgorithmRule() {
+  let wide = Conv2D.winogradMinimumChannels
+  #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 1, height: 32, width: 32) == .winograd)
+  #expect(Conv2D.automaticAlgorithm(inChannels: 1, outChannels: 32, kernelSize: 3, stride: 1, height: 28, width: 28) == .im2col)
+  #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 2, height: 32, width: 32) == .im2col)
+  #expect(Conv2D.automaticAlgorithm(inChannels: 6, outChannels: 16, kernelSize: 5, stride: 1, height: 14, width: 14) == .im2col)
+  #expect(Conv2D.automaticAlgorithm(inChannels: 16, outChannels: 16, kernelSize: Conv2D.fftMinimumKernelSize, stride: 1, height: 32, width: 32) == .fft)
+  var rng = SeededGenerator(seed: 11)
+  let layer = Conv2D(inChannels: wide, outChannels: wide, kernelSize: 3, padding: 1, using: &rng)
+  #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .winograd)
+  layer.algorithm = .im2col
+  #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .im2col)
+}

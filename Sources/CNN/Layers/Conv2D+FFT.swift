@@ -37,24 +37,40 @@ extension Conv2D {
   }
 
   /// accumulator += a · b (or a · conj b), elementwise over `count` complex values stored as
-  /// [real parts, imaginary parts].
+  /// [real parts, imaginary parts]. Eight values at a time with fused multiply-adds: this loop is
+  /// where FFT convolution spends most of its time once C and O are large.
   @inline(__always)
   private static func multiplyAccumulate(
     _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, conjugatingB: Bool,
     into accumulator: UnsafeMutablePointer<Float>, count: Int
   ) {
-    let ar = a, ai = a + count, br = b, bi = b + count
-    let cr = accumulator, ci = accumulator + count
-    if conjugatingB {
-      for index in 0..<count {
-        cr[index] += ar[index] * br[index] + ai[index] * bi[index]
-        ci[index] += ai[index] * br[index] - ar[index] * bi[index]
-      }
-    } else {
-      for index in 0..<count {
-        cr[index] += ar[index] * br[index] - ai[index] * bi[index]
-        ci[index] += ar[index] * bi[index] + ai[index] * br[index]
-      }
+    typealias Vector = SIMD8<Float>
+    let ar = UnsafeRawPointer(a), ai = UnsafeRawPointer(a + count)
+    let br = UnsafeRawPointer(b), bi = UnsafeRawPointer(b + count)
+    let cr = UnsafeMutableRawPointer(accumulator), ci = UnsafeMutableRawPointer(accumulator + count)
+    // (ar + i·ai)(br ± i·bi): real ar·br ∓ ai·bi, imaginary ai·br ± ar·bi.
+    let sign: Float = conjugatingB ? -1 : 1
+    let signs = Vector(repeating: sign)
+    var index = 0
+    while index + 8 <= count {
+      let offset = index * 4
+      let xr = ar.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+      let xi = ai.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+      let yr = br.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+      let yi = bi.loadUnaligned(fromByteOffset: offset, as: Vector.self) * signs
+      let real = cr.loadUnaligned(fromByteOffset: offset, as: Vector.self).addingProduct(xr, yr).addingProduct(-xi, yi)
+      let imaginary = ci.loadUnaligned(fromByteOffset: offset, as: Vector.self).addingProduct(xi, yr).addingProduct(xr, yi)
+      cr.storeBytes(of: real, toByteOffset: offset, as: Vector.self)
+      ci.storeBytes(of: imaginary, toByteOffset: offset, as: Vector.self)
+      index += 8
+    }
+    let (xr, xi, yr, yi) = (a, a + count, b, b + count)
+    let (zr, zi) = (accumulator, accumulator + count)
+    while index < count {
+      let y = sign * yi[index]
+      zr[index] += xr[index] * yr[index] - xi[index] * y
+      zi[index] += xi[index] * yr[index] + xr[index] * y
+      index += 1
     }
   }
 
@@ -241,10 +257,4 @@ extension Conv2D {
       (grid + (y + offset) * gridWidth + offset).update(from: plane + y * width, count: width)
     }
   }
-}
-
-extension Conv2D {
-  static func automaticAlgorithm(
-    inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, height: Int, width: Int
-  ) -> ConvolutionAlgorithm { .im2col }
 }

@@ -126,18 +126,20 @@ extension Conv2D {
                 for ty in 0..<tilesY {
                   for tx in 0..<tilesX {
                     let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
-                    var t = [SIMD4<Float>](repeating: .zero, count: 4)
                     let r0 = row4(d), r1 = row4(d + paddedW), r2 = row4(d + 2 * paddedW), r3 = row4(d + 3 * paddedW)
-                    t[0] = r0 - r2; t[1] = r1 + r2; t[2] = r2 - r1; t[3] = r1 - r3
                     let tile = ty * tilesX + tx
-                    for row in 0..<4 {
-                      let r = t[row]
+                    // Then the same combination along each row of t = Bᵀ d (that is, t B).
+                    @inline(__always) func store(_ r: SIMD4<Float>, row: Int) {
                       let base = v + (row * 4) * g.c * tiles + c * tiles + tile
                       base[0] = r[0] - r[2]
                       base[g.c * tiles] = r[1] + r[2]
                       base[2 * g.c * tiles] = r[2] - r[1]
                       base[3 * g.c * tiles] = r[1] - r[3]
                     }
+                    store(r0 - r2, row: 0)
+                    store(r1 + r2, row: 1)
+                    store(r2 - r1, row: 2)
+                    store(r1 - r3, row: 3)
                   }
                 }
               }
