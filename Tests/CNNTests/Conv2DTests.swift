@@ -223,6 +223,11 @@ let winogradCases: [ConvolutionCase] = convolutionCases.filter { $0.k == 3 && $0
   ConvolutionCase(n: 2, c: 4, o: 3, h: 6, w: 9, k: 3, s: 1, p: 0),
   ConvolutionCase(n: 1, c: 2, o: 2, h: 5, w: 4, k: 3, s: 1, p: 3),
   ConvolutionCase(n: 3, c: 8, o: 5, h: 12, w: 7, k: 3, s: 1, p: 1),
+  // Eight or more tiles per row take the SIMD path: exactly 8, 8 + 1, 8 + 8 + 1, and a clipped 15.
+  ConvolutionCase(n: 1, c: 2, o: 3, h: 16, w: 16, k: 3, s: 1, p: 1),
+  ConvolutionCase(n: 2, c: 2, o: 2, h: 20, w: 20, k: 3, s: 1, p: 0),
+  ConvolutionCase(n: 2, c: 3, o: 4, h: 9, w: 33, k: 3, s: 1, p: 1),
+  ConvolutionCase(n: 1, c: 2, o: 2, h: 15, w: 15, k: 3, s: 1, p: 1),
 ]
 
 @Test("Winograd tile: Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A equals the direct tile, 16 vs 36 multiplications")
