@@ -107,21 +107,26 @@ public struct Fixture: Sendable {
 
   /// A whole tensor: `{"shape": [...], "values": [...]}`, or exact integers times a power of two,
   /// `{"shape": [...], "scale": s, "integers": [...]}`.
-  public func tensor(_ key: String) throws -> Tensor {
-    let entry = try child(key)
-    let shape = try entry.ints("shape")
+  public func tensor(_ key: String) throws -> Tensor { try child(key).asTensor() }
+
+  /// An array of whole tensors (for example the weights after each optimizer step).
+  public func tensors(_ key: String) throws -> [Tensor] { try children(key).map { try $0.asTensor() } }
+
+  /// This object read as a tensor.
+  public func asTensor() throws -> Tensor {
+    let shape = try ints("shape")
     let scalars: [Float]
-    if entry.contains("integers") {
-      let scale = try entry.float("scale")
-      scalars = try entry.ints("integers").map { Float($0) * scale }  // exact: scale is 2^-k
+    if contains("integers") {
+      let scale = try float("scale")
+      scalars = try ints("integers").map { Float($0) * scale }  // exact: scale is 2^-k
     } else {
-      guard !entry.contains("stride") else {
-        throw CNNError("fixture \(path): \(key) holds a sample, read it with sampledTensor(_:)")
+      guard !contains("stride") else {
+        throw CNNError("fixture \(path) holds a sample, read it with sampledTensor(_:)")
       }
-      scalars = try entry.floats("values")
+      scalars = try floats("values")
     }
     guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == scalars.count else {
-      throw CNNError("fixture \(path): \(key) has shape \(shape) but \(scalars.count) values")
+      throw CNNError("fixture \(path) has shape \(shape) but \(scalars.count) values")
     }
     return Tensor(shape: shape, scalars: scalars)
   }
