@@ -38,7 +38,7 @@ private func expectRefused(_ bytes: [UInt8], into model: Layer, _ label: String,
                            sourceLocation: SourceLocation = #_sourceLocation) throws {
   let path = temporaryPath("bad-\(label)")
   defer { try? FileManager.default.removeItem(atPath: path) }
-  FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
   let before = snapshot(model)
   do {
     try Checkpoint.load(into: model, from: path)
