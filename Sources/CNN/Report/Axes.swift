@@ -153,7 +153,8 @@ struct PlotFrame {
   /// A boxed legend with a colour swatch and name per entry, in whichever corner of the data
   /// area covers the fewest of the `avoiding` points (so it hides as little data as possible).
   func drawLegend(
-    on canvas: inout Canvas, entries: [(name: String, color: Color, dashed: Bool)], avoiding points: [(Int, Int)] = []
+    on canvas: inout Canvas, entries: [(name: String, color: Color, dashed: Bool)], avoiding points: [(Int, Int)] = [],
+    dots: Bool = false
   ) {
     guard !entries.isEmpty else { return }
     let scale = BitmapFont.defaultScale
@@ -174,8 +175,12 @@ struct PlotFrame {
     for (i, entry) in entries.enumerated() {
       let rowTop = boxTop + 6 + i * rowHeight
       let middle = rowTop + BitmapFont.glyphHeight * scale / 2 - scale
-      canvas.drawLine(from: (boxLeft + 10, middle), to: (boxLeft + 38, middle), color: entry.color, thickness: 3,
-                      dash: entry.dashed ? 5 : 0)
+      if dots && !entry.dashed {
+        canvas.fillCircle(x: boxLeft + 24, y: middle, radius: 4, color: entry.color)
+      } else {
+        canvas.drawLine(from: (boxLeft + 10, middle), to: (boxLeft + 38, middle), color: entry.color, thickness: 3,
+                        dash: entry.dashed ? 5 : 0)
+      }
       canvas.drawText(entry.name, x: boxLeft + 46, y: rowTop)
     }
   }

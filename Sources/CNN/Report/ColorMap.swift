@@ -49,6 +49,22 @@ public enum ColorMap: Sendable, Equatable {
   /// Anchor colours at equal spacing; colours in between are interpolated linearly.
   var anchors: [Color] {
     switch self {
+    case .diverging: Self.divergingAnchors
+    case .sequential: Self.sequentialAnchors
+    case .blues: Self.bluesAnchors
+    case .grey: Self.greyAnchors
+    case .inkOnPaper: Self.inkAnchors
+    }
+  }
+
+  private static let divergingAnchors: [Color] = ColorMap.makeAnchors(.diverging)
+  private static let sequentialAnchors: [Color] = ColorMap.makeAnchors(.sequential)
+  private static let bluesAnchors: [Color] = ColorMap.makeAnchors(.blues)
+  private static let greyAnchors: [Color] = [.black, .white]
+  private static let inkAnchors: [Color] = [.white, .black]
+
+  private static func makeAnchors(_ map: ColorMap) -> [Color] {
+    switch map {
     case .diverging:
       // Ends and quarter points close to ColorBrewer's RdBu; the centre is pure white for zero.
       [Color(33, 102, 172), Color(103, 169, 207), Color(255, 255, 255), Color(239, 138, 98), Color(178, 24, 43)]

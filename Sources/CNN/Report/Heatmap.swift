@@ -23,7 +23,11 @@ public func heatmap(
   let limits = limits ?? colorMap.limits(for: matrix.joined())
   let texts = matrix.map { $0.map(format) }
   let textWidth = annotate ? texts.joined().map { BitmapFont.width(of: $0, scale: scale) }.max() ?? 0 : 0
-  let cell = cellSize ?? max(28, textWidth + 16, BitmapFont.width(of: columnLabels.max { $0.count < $1.count } ?? "", scale: scale) + 6)
+  // Without numbers in the cells, long vectors (e.g. 120 dense activations) get narrower cells
+  // so the figure stays under about 1000 pixels wide.
+  let minimumCell = annotate ? 28 : max(6, min(28, 960 / columns))
+  let cell = cellSize ?? max(minimumCell, textWidth + (annotate ? 16 : 0),
+                             BitmapFont.width(of: columnLabels.max { $0.count < $1.count } ?? "", scale: scale) + 6)
   let rowLabelWidth = rowLabels.map { BitmapFont.width(of: $0, scale: scale) }.max() ?? 0
   let lineHeight = BitmapFont.lineHeight * scale
 
@@ -33,7 +37,7 @@ public func heatmap(
   let gridWidth = columns * cell, gridHeight = rows * cell
   let barLeft = left + gridWidth + 16
   let width = max(barLeft + ColorBar.width(limits: limits) + 8, BitmapFont.width(of: title, scale: scale) + 24)
-  let height = top + max(gridHeight, 120) + 14
+  let height = top + max(gridHeight, 100) + 14
   var canvas = Canvas(width: width, height: height)
 
   if !title.isEmpty {
@@ -63,7 +67,7 @@ public func heatmap(
     }
   }
   canvas.strokeRect(x: left - 1, y: top - 1, width: gridWidth + 2, height: gridHeight + 2, color: .border)
-  ColorBar.draw(on: &canvas, colorMap: colorMap, limits: limits, left: barLeft, top: top, height: max(gridHeight, 120))
+  ColorBar.draw(on: &canvas, colorMap: colorMap, limits: limits, left: barLeft, top: top, height: max(gridHeight, 100))
   return canvas.image
 }
 

@@ -85,7 +85,8 @@ enum ColorBar {
   static let stripWidth = 16
 
   static func width(limits: ClosedRange<Double>) -> Int {
-    let labels = Axis(covering: [limits.lowerBound, limits.upperBound], exact: limits, targetTicks: 5).tickLabels
+    let labels = Axis(covering: [limits.lowerBound, limits.upperBound], exact: limits, targetTicks: 6).tickLabels
+      + [compactNumber(limits.lowerBound), compactNumber(limits.upperBound)]
     return stripWidth + 10 + (labels.map { BitmapFont.width(of: $0) }.max() ?? 0) + 12
   }
 
@@ -95,9 +96,15 @@ enum ColorBar {
       canvas.fillRect(x: left, y: top + row, width: stripWidth, height: 1, color: colorMap.color(atFraction: t))
     }
     canvas.strokeRect(x: left - 1, y: top - 1, width: stripWidth + 2, height: height + 2, color: .border)
-    let axis = Axis(covering: [limits.lowerBound, limits.upperBound], exact: limits, targetTicks: 5)
-    for (tick, label) in zip(axis.ticks, axis.tickLabels) {
-      let y = top + height - 1 - Int((axis.fraction(tick) * Double(height - 1)).rounded())
+    // About one labelled tick per 40 pixels, so short bars do not crowd their labels; the two
+    // ends are labelled too when no tick is near them, so the range can always be read off.
+    let axis = Axis(covering: [limits.lowerBound, limits.upperBound], exact: limits, targetTicks: max(3, min(6, height / 40)))
+    func rowOf(_ value: Double) -> Int { top + height - 1 - Int((axis.fraction(value) * Double(height - 1)).rounded()) }
+    var labelled = Array(zip(axis.ticks.map(rowOf), axis.tickLabels))
+    for end in [limits.lowerBound, limits.upperBound] where !labelled.contains(where: { abs($0.0 - rowOf(end)) < 18 }) {
+      labelled.append((rowOf(end), compactNumber(end)))
+    }
+    for (y, label) in labelled {
       canvas.drawLine(from: (left + stripWidth, y), to: (left + stripWidth + 4, y), color: .axis)
       canvas.drawText(label, x: left + stripWidth + 8, y: y - BitmapFont.glyphHeight * BitmapFont.defaultScale / 2 + 2)
     }

@@ -43,13 +43,23 @@ public func lineChart(
   let frame = PlotFrame(left: box.left, top: box.top, width: box.width, height: box.height, x: xAxis, y: yAxis)
   frame.drawAxes(on: &canvas, title: title, xLabel: xLabel, yLabel: yLabel)
 
+  // Every pixel step along the curves, so the legend can go where no line passes.
+  var drawnPoints: [(Int, Int)] = []
   for (line, color) in zip(series, colors) {
     var previous: (x: Int, y: Int)?
     for (x, y) in zip(line.x, line.y) {
       // A point that cannot be drawn (NaN, or ≤ 0 on a log axis) breaks the line.
       guard x.isFinite, y.isFinite, !(logX && x <= 0), !(logY && y <= 0) else { previous = nil; continue }
       let point = (x: frame.pixelX(x), y: clampY(frame.pixelY(y), frame))
-      if let previous { canvas.drawLine(from: previous, to: point, color: color, thickness: 2, dash: line.dashed ? 6 : 0) }
+      if let previous {
+        canvas.drawLine(from: previous, to: point, color: color, thickness: 2, dash: line.dashed ? 6 : 0)
+        let steps = max(1, min(64, max(abs(point.x - previous.x), abs(point.y - previous.y)) / 8))
+        for s in 0...steps {
+          drawnPoints.append((previous.x + (point.x - previous.x) * s / steps, previous.y + (point.y - previous.y) * s / steps))
+        }
+      } else {
+        drawnPoints.append(point)
+      }
       if line.markers || line.x.count == 1 { canvas.fillCircle(x: point.x, y: point.y, radius: 3, color: color) }
       previous = point
     }
@@ -60,12 +70,7 @@ public func lineChart(
                   color: .axis, thickness: 2)
   if series.count > 1 || (series.count == 1 && !series[0].name.isEmpty) {
     let entries = zip(series, colors).map { (name: $0.name, color: $1, dashed: $0.dashed) }
-    frame.drawLegend(on: &canvas, entries: entries, avoiding: series.flatMap { s in
-      zip(s.x, s.y).compactMap { x, y -> (Int, Int)? in
-        guard x.isFinite, y.isFinite, !(logX && x <= 0), !(logY && y <= 0) else { return nil }
-        return (frame.pixelX(x), frame.pixelY(y))
-      }
-    })
+    frame.drawLegend(on: &canvas, entries: entries, avoiding: drawnPoints)
   }
   return canvas.image
 }

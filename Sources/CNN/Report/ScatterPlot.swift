@@ -38,6 +38,6 @@ public func scatterPlot(
   }
   var entries = zip(series, colors).filter { !$0.0.name.isEmpty }.map { (name: $0.0.name, color: $0.1, dashed: false) }
   if identityLine && !entries.isEmpty { entries.append((name: "y = x", color: .border, dashed: true)) }
-  frame.drawLegend(on: &canvas, entries: entries, avoiding: points)
+  frame.drawLegend(on: &canvas, entries: entries, avoiding: points, dots: true)
   return canvas.image
 }
