@@ -1,0 +1,108 @@
+// The IDX format of MNIST: a 4-byte magic (two zero bytes, a type code, the number of
+// dimensions), one big-endian UInt32 per dimension, then the elements row-major.
+// Every problem is one line naming the file and what is wrong; nothing is half-parsed.
+
+import Foundation
+
+/// One parsed IDX file of unsigned bytes (the only element type MNIST uses).
+public struct IDXFile: Sendable {
+  /// The file name the data came from, used in error messages.
+  public let name: String
+  /// The magic number, e.g. 0x00000801 for labels, 0x00000803 for images.
+  public let magic: UInt32
+  /// Extent of each dimension: `[count]` for labels, `[count, rows, columns]` for images.
+  public let dimensions: [Int]
+  /// The elements in row-major order; `bytes.count == dimensions.reduce(1, *)`.
+  public let bytes: [UInt8]
+}
+
+/// Reading and validating IDX files (raw or gzipped).
+public enum IDX {
+  /// Magic of a label file: type 0x08 (unsigned byte), 1 dimension.
+  public static let labelMagic: UInt32 = 0x0000_0801
+  /// Magic of an image file: type 0x08 (unsigned byte), 3 dimensions.
+  public static let imageMagic: UInt32 = 0x0000_0803
+
+  /// Reads any unsigned-byte IDX file (magic 0x000008NN with 1 ≤ NN ≤ 4 dimensions).
+  public static func read(path: String) throws -> IDXFile {
+    try parse(Gzip.readFile(path), name: (path as NSString).lastPathComponent)
+  }
+
+  /// Reads a label file and checks its magic is 0x00000801.
+  public static func readLabels(path: String) throws -> IDXFile {
+    let file = try read(path: path)
+    try expect(file, magic: labelMagic, kind: "label")
+    return file
+  }
+
+  /// Reads an image file and checks its magic is 0x00000803.
+  public static func readImages(path: String) throws -> IDXFile {
+    let file = try read(path: path)
+    try expect(file, magic: imageMagic, kind: "image")
+    return file
+  }
+
+  /// Parses IDX bytes; `name` appears in every error.
+  public static func parse(_ data: [UInt8], name: String) throws -> IDXFile {
+    guard data.count >= 4 else {
+      throw CNNError("\(name): truncated: \(data.count) bytes, too short for an IDX header")
+    }
+    let magic = bigEndianUInt32(data, at: 0)
+    guard data[0] == 0, data[1] == 0, data[2] == 0x08, (1...4).contains(data[3]) else {
+      throw CNNError(
+        "\(name): not an unsigned-byte IDX file: magic is \(hex(magic)), expected 0x00000801 (labels) or 0x00000803 (images)")
+    }
+    let rank = Int(data[3])
+    let headerSize = 4 + 4 * rank
+    guard data.count >= headerSize else {
+      throw CNNError("\(name): truncated: header needs \(headerSize) bytes, file holds \(data.count)")
+    }
+    let dimensions = (0..<rank).map { Int(bigEndianUInt32(data, at: 4 + 4 * $0)) }
+    let (expectedCount, overflow) = dimensions.reduce((1, false)) { acc, d in
+      let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+      return (p, acc.1 || o)
+    }
+    guard !overflow else { throw CNNError("\(name): dimensions \(dimensions) are impossibly large") }
+    let payload = data.count - headerSize
+    guard payload == expectedCount else {
+      throw CNNError("\(name): \(payload < expectedCount ? "truncated" : "too long"): \(lengthStory(dimensions, payload: payload))")
+    }
+    let bytes = [UInt8](unsafeUninitializedCapacity: payload) { buffer, count in
+      if payload > 0 { data.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress! + headerSize, count: payload) } }
+      count = payload
+    }
+    return IDXFile(name: name, magic: magic, dimensions: dimensions, bytes: bytes)
+  }
+
+  // MARK: - Helpers
+
+  private static func expect(_ file: IDXFile, magic: UInt32, kind: String) throws {
+    guard file.magic == magic else {
+      throw CNNError(
+        "\(file.name): wrong magic \(hex(file.magic)) for a \(kind) file, expected \(hex(magic))")
+    }
+  }
+
+  /// "header says 10000 labels, file holds 9000" – in whole items where possible.
+  private static func lengthStory(_ dimensions: [Int], payload: Int) -> String {
+    let count = dimensions[0]
+    let itemSize = dimensions.dropFirst().reduce(1, *)
+    let what = dimensions.count == 1 ? "labels" : dimensions.count == 3 ? "images" : "items"
+    let itemShape = dimensions.dropFirst().map(String.init).joined(separator: "x")
+    let of = itemShape.isEmpty ? "" : " of \(itemShape)"
+    guard itemSize > 0 else { return "header says \(count) \(what)\(of), file holds \(payload) bytes" }
+    let whole = payload / itemSize, extra = payload % itemSize
+    let tail = extra == 0 ? "" : " and \(extra) extra bytes"
+    return "header says \(count) \(what)\(of), file holds \(whole)\(tail)"
+  }
+
+  private static func bigEndianUInt32(_ data: [UInt8], at offset: Int) -> UInt32 {
+    (UInt32(data[offset]) << 24) | (UInt32(data[offset + 1]) << 16)
+      | (UInt32(data[offset + 2]) << 8) | UInt32(data[offset + 3])
+  }
+
+  private static func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+  }
+}
