@@ -1,6 +1,7 @@
 // Matrix multiplication (GEMM), the workhorse under Dense and im2col convolution.
 // `naiveGemm` is the readable reference: three loops straight from the definition.
-// `gemm` is the entry point every layer calls; it dispatches to the fast kernel.
+// `simpleGemm` is the loop-order-aware version; `gemm` is the entry point every layer calls and
+// dispatches to the packed, blocked SIMD kernel in Matmul+Blocked.swift.
 
 /// The reference GEMM, straight from the definition.
 ///
@@ -44,17 +45,24 @@ public func gemm(
 }
 
 /// C = op(A) · op(B) (+ C when `accumulate`), on pointers to row-major, densely packed matrices.
+/// Uses up to `maxThreads` threads (large products only); callers that already run one thread per
+/// image pass 1.
 public func gemm(
   transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-  accumulate: Bool
+  accumulate: Bool, maxThreads: Int = 2
 ) {
   if m == 0 || n == 0 { return }
   if !accumulate { c.update(repeating: 0, count: m * n) }
   if k == 0 { return }
-  simpleGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, b: b, c: c)
+  blockedGemm(
+    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, b: b, c: c,
+    maxThreads: maxThreads)
 }
 
+/// A simple version, kept for comparison in lessons: about 10x slower than `blockedGemm`
+/// (Matmul+Blocked.swift), which packs, blocks for the caches and tiles for the registers.
+///
 /// C += op(A) · op(B) in i-p-j order, so the innermost loop streams rows of B and C and vectorises.
 /// Transposed operands are first copied into row-major order.
 func simpleGemm(

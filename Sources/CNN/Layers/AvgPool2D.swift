@@ -1,0 +1,87 @@
+// Average pooling: each output is the mean of its window; backward spreads the gradient evenly.
+
+/// Average pooling over K×K windows moved by S, without padding.
+///
+///     output[n, c, y, x] = (1 / K²) Σ_{i, j < K} input[n, c, y·S + i, x·S + j]
+///
+/// Shapes: input (N, C, H, W) → output (N, C, H′, W′), H′ = (H − K) / S + 1 (floor), same for W′.
+public final class AvgPool2D: Layer {
+  public let kernelSize: Int
+  public let stride: Int
+
+  /// What backward needs: only the input's shape, because the mean is linear.
+  struct Cache { let inputShape: [Int] }
+  private var cache: Cache?
+
+  /// Windows of `kernelSize`×`kernelSize`; `stride` defaults to `kernelSize` (no overlap).
+  public init(kernelSize: Int, stride: Int? = nil) {
+    precondition(kernelSize >= 1 && (stride ?? 1) >= 1, "AvgPool2D needs kernelSize ≥ 1 and stride ≥ 1")
+    self.kernelSize = kernelSize
+    self.stride = stride ?? kernelSize
+  }
+
+  public var summary: String { "AvgPool2D(\(kernelSize)x\(kernelSize), stride \(stride))" }
+
+  // MARK: - Forward
+
+  public func forward(_ input: Tensor, mode: Mode) throws -> Tensor {
+    let (n, c, h, w) = try poolingInputShape(input, layer: summary)
+    let outHeight = try pooledSize(h, kernelSize: kernelSize, stride: stride, layer: summary, input: input)
+    let outWidth = try pooledSize(w, kernelSize: kernelSize, stride: stride, layer: summary, input: input)
+    var output = Tensor(zeros: [n, c, outHeight, outWidth])
+    let (k, s) = (kernelSize, stride)
+    let scale = 1 / Float(k * k)
+    input.withUnsafeBufferPointer { x in
+      output.withUnsafeMutableBufferPointer { out in
+        for plane in 0..<(n * c) {
+          let inBase = plane * h * w
+          let outBase = plane * outHeight * outWidth
+          for y in 0..<outHeight {
+            for xo in 0..<outWidth {
+              var sum: Float = 0
+              for i in 0..<k {
+                let row = inBase + (y * s + i) * w + xo * s
+                for j in 0..<k { sum += x[row + j] }
+              }
+              out[outBase + y * outWidth + xo] = sum * scale
+            }
+          }
+        }
+      }
+    }
+    cache = mode == .training ? Cache(inputShape: input.shape) : nil
+    return output
+  }
+
+  // MARK: - Backward
+  //   gradInput[n, c, y·S + i, x·S + j] += gradOutput[n, c, y, x] / K²   for every i, j < K
+
+  public func backward(_ gradOutput: Tensor) -> Tensor {
+    guard let cache else { preconditionFailure("AvgPool2D.backward called without a training-mode forward") }
+    let (h, w) = (cache.inputShape[2], cache.inputShape[3])
+    let planes = cache.inputShape[0] * cache.inputShape[1]
+    let (outHeight, outWidth) = ((h - kernelSize) / stride + 1, (w - kernelSize) / stride + 1)
+    precondition(gradOutput.count == planes * outHeight * outWidth, "AvgPool2D.backward: gradOutput \(gradOutput.shape) does not match the last output")
+    var gradInput = Tensor(zeros: cache.inputShape)
+    let (k, s) = (kernelSize, stride)
+    let scale = 1 / Float(k * k)
+    gradInput.withUnsafeMutableBufferPointer { gx in
+      gradOutput.withUnsafeBufferPointer { g in
+        for plane in 0..<planes {
+          let inBase = plane * h * w
+          let outBase = plane * outHeight * outWidth
+          for y in 0..<outHeight {
+            for xo in 0..<outWidth {
+              let share = g[outBase + y * outWidth + xo] * scale
+              for i in 0..<k {
+                let row = inBase + (y * s + i) * w + xo * s
+                for j in 0..<k { gx[row + j] += share }
+              }
+            }
+          }
+        }
+      }
+    }
+    return gradInput
+  }
+}

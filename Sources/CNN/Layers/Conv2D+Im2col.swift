@@ -1,0 +1,258 @@
+// Convolution as matrix multiplication: unroll every K x K patch of an image into a column
+// (im2col), then one GEMM per image computes all output channels at all positions at once.
+// The backward pass is two more GEMMs per image plus col2im, the adjoint of im2col.
+
+// MARK: - im2col and col2im
+
+/// Unrolls one image's patches into the columns of a matrix.
+///
+///     columns[(c·K + i)·K + j, y·W′ + x] = image[c, y·S + i − P, x·S + j − P]   (0 in the padding)
+///
+/// Shapes: image (C, H, W) → columns (C·K·K, H′·W′). Column y·W′ + x holds the patch that output
+/// pixel (y, x) sees, so weight (O, C·K·K) · columns = output (O, H′·W′).
+public func im2col(_ image: Tensor, kernelSize: Int, stride: Int, padding: Int) -> Tensor {
+  precondition(image.rank == 3, "im2col: expected one image of shape (C, H, W), got \(image.shape)")
+  let g: ConvolutionGeometry
+  do {
+    g = try ConvolutionGeometry(
+      input: [1] + image.shape, weight: [1, image.shape[0], kernelSize, kernelSize], bias: nil,
+      stride: stride, padding: padding)
+  } catch { preconditionFailure("im2col: \(error)") }
+  var columns = Tensor(zeros: [g.c * g.k * g.k, g.outH * g.outW])
+  image.withUnsafeBufferPointer { image in
+    columns.withUnsafeMutableBufferPointer { columns in
+      im2col(image: image.baseAddress!, columns: columns.baseAddress!, geometry: g)
+    }
+  }
+  return columns
+}
+
+/// The adjoint of `im2col`: adds every column entry back onto the image pixel it was copied from
+/// (pixels covered by several patches receive the sum).
+///
+/// Shapes: columns (C·K·K, H′·W′) → image (C, H, W).
+public func col2im(
+  _ columns: Tensor, channels: Int, height: Int, width: Int, kernelSize: Int, stride: Int, padding: Int
+) -> Tensor {
+  let g: ConvolutionGeometry
+  do {
+    g = try ConvolutionGeometry(
+      input: [1, channels, height, width], weight: [1, channels, kernelSize, kernelSize], bias: nil,
+      stride: stride, padding: padding)
+  } catch { preconditionFailure("col2im: \(error)") }
+  precondition(columns.shape == [g.c * g.k * g.k, g.outH * g.outW],
+               "col2im: columns \(columns.shape) do not match [\(g.c * g.k * g.k), \(g.outH * g.outW)]")
+  var image = Tensor(zeros: [channels, height, width])
+  columns.withUnsafeBufferPointer { columns in
+    image.withUnsafeMutableBufferPointer { image in
+      col2im(columns: columns.baseAddress!, image: image.baseAddress!, geometry: g)
+    }
+  }
+  return image
+}
+
+/// The range of output columns x whose tap j lands inside the image: 0 ≤ x·S + j − P < W.
+@inline(__always)
+private func validColumns(tap j: Int, geometry g: ConvolutionGeometry) -> Range<Int> {
+  let first = max(0, (g.p - j + g.s - 1) / g.s)
+  let lastInput = g.w - 1 + g.p - j  // largest x·S allowed
+  let end = lastInput < 0 ? 0 : min(g.outW, lastInput / g.s + 1)
+  return first..<max(first, end)
+}
+
+/// `im2col` on pointers: image (C, H, W) → columns (C·K·K, H′·W′), every entry written.
+func im2col(image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+  let spatial = g.outH * g.outW
+  for c in 0..<g.c {
+    for i in 0..<g.k {
+      for j in 0..<g.k {
+        let destination = columns + ((c * g.k + i) * g.k + j) * spatial
+        let xs = validColumns(tap: j, geometry: g)
+        for y in 0..<g.outH {
+          let row = destination + y * g.outW
+          let h = y * g.s + i - g.p
+          if h < 0 || h >= g.h {
+            row.update(repeating: 0, count: g.outW)
+            continue
+          }
+          let source = image + (c * g.h + h) * g.w + j - g.p
+          for x in 0..<xs.lowerBound { row[x] = 0 }
+          if g.s == 1 {
+            (row + xs.lowerBound).update(from: source + xs.lowerBound, count: xs.count)
+          } else {
+            for x in xs { row[x] = source[x * g.s] }
+          }
+          for x in xs.upperBound..<g.outW { row[x] = 0 }
+        }
+      }
+    }
+  }
+}
+
+/// `col2im` on pointers: image (C, H, W) is overwritten with the sum of the column entries.
+func col2im(columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+  let spatial = g.outH * g.outW
+  image.update(repeating: 0, count: g.c * g.h * g.w)
+  for c in 0..<g.c {
+    for i in 0..<g.k {
+      for j in 0..<g.k {
+        let source = columns + ((c * g.k + i) * g.k + j) * spatial
+        let xs = validColumns(tap: j, geometry: g)
+        for y in 0..<g.outH {
+          let h = y * g.s + i - g.p
+          if h < 0 || h >= g.h { continue }
+          let row = source + y * g.outW
+          let destination = image + (c * g.h + h) * g.w + j - g.p
+          for x in xs { destination[x * g.s] += row[x] }
+        }
+      }
+    }
+  }
+}
+
+// MARK: - Forward and backward
+
+extension Conv2D {
+  /// Whether the image itself already is its column matrix (1x1 kernel, stride 1, no padding).
+  private static func columnsAreImage(_ g: ConvolutionGeometry) -> Bool { g.k == 1 && g.s == 1 && g.p == 0 }
+
+  /// Convolution by im2col + GEMM, one image at a time, the batch split over two threads.
+  ///
+  ///     output[n] (O, H′·W′) = weight (O, C·K·K) · im2col(input[n]) (C·K·K, H′·W′) + bias
+  ///
+  /// Per image rather than over the whole batch: the column matrix of one image stays in cache
+  /// (swift-numerics.md rule 7). Same shapes and results as `directForward`.
+  public static func im2colForward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int
+  ) throws -> Tensor {
+    let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
+    var output = Tensor(zeros: g.outputShape)
+    let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
+    // Two threads over the batch; a single image instead gives both threads to its GEMM.
+    let batchThreads = g.n >= 2 ? kernelThreadCount : 1
+    let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
+    let biasValues = bias?.scalars
+    input.withUnsafeBufferPointer { inputBuffer in
+      weight.withUnsafeBufferPointer { weightBuffer in
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+          let x = UncheckedSendable(inputBuffer.baseAddress!)
+          let w = UncheckedSendable(weightBuffer.baseAddress!)
+          let out = UncheckedSendable(outputBuffer.baseAddress!)
+          forEachStripe(of: g.n, threadCount: batchThreads) { images, _ in
+            let workspace = columnsAreImage(g) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
+            defer { workspace?.deallocate() }
+            for n in images {
+              let image = x.value + n * g.c * g.h * g.w
+              if let workspace { im2col(image: image, columns: workspace, geometry: g) }
+              let outputImage = out.value + n * g.o * spatial
+              gemm(
+                transposeA: false, transposeB: false, m: g.o, n: spatial, k: rows,
+                a: w.value, b: workspace.map { UnsafePointer($0) } ?? image, c: outputImage,
+                accumulate: false, maxThreads: gemmThreads)
+              if let biasValues {
+                for o in 0..<g.o {
+                  let plane = outputImage + o * spatial
+                  for index in 0..<spatial { plane[index] += biasValues[o] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradients by GEMM, one image at a time, the batch split over two threads.
+  ///
+  ///     gradWeight (O, C·K·K)  += dY[n] (O, H′·W′) · im2col(input[n])ᵀ (H′·W′, C·K·K)
+  ///     gradColumns (C·K·K, H′·W′) = weightᵀ (C·K·K, O) · dY[n] (O, H′·W′)
+  ///     gradInput[n] = col2im(gradColumns)
+  ///     gradBias[o] += Σ_{y,x} dY[n, o, y, x]
+  ///
+  /// Each thread accumulates gradWeight and gradBias into its own buffer; the buffers are summed at
+  /// the end, so no two threads write the same memory. Same results as `directBackward`.
+  public static func im2colBackward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
+  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                   computesGradInput: true)
+  }
+
+  /// `im2colBackward`, optionally skipping gradInput (returned as zeros) when another algorithm
+  /// computes it.
+  static func im2colBackward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, computesGradInput: Bool
+  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = ConvolutionGeometry(
+      backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+      function: "Conv2D.im2colBackward")
+    var gradInput = Tensor(zeros: g.inputShape)
+    var gradWeight = Tensor(zeros: g.weightShape)
+    var gradBias = Tensor(zeros: [g.o])
+    let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
+    let batchThreads = min(g.n, g.n >= 2 ? kernelThreadCount : 1)
+    let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
+    // Per-thread partial sums of gradWeight (O·C·K·K) and gradBias (O).
+    let partialSize = g.o * rows + g.o
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: batchThreads * partialSize)
+    partials.initialize(repeating: 0, count: batchThreads * partialSize)
+    defer { partials.deallocate() }
+    gradOutput.withUnsafeBufferPointer { gradOutputBuffer in
+      input.withUnsafeBufferPointer { inputBuffer in
+        weight.withUnsafeBufferPointer { weightBuffer in
+          gradInput.withUnsafeMutableBufferPointer { gradInputBuffer in
+            let dY = UncheckedSendable(gradOutputBuffer.baseAddress!)
+            let x = UncheckedSendable(inputBuffer.baseAddress!)
+            let w = UncheckedSendable(weightBuffer.baseAddress!)
+            let dX = UncheckedSendable(gradInputBuffer.baseAddress!)
+            let sums = UncheckedSendable(partials)
+            forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
+              let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
+              let gradColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
+              defer { columns.deallocate(); gradColumns.deallocate() }
+              let gradWeightPartial = sums.value + thread * partialSize
+              let gradBiasPartial = gradWeightPartial + g.o * rows
+              for n in images {
+                let image = x.value + n * g.c * g.h * g.w
+                let gradOutputImage = UnsafePointer(dY.value + n * g.o * spatial)
+                let patches: UnsafePointer<Float>
+                if columnsAreImage(g) {
+                  patches = image
+                } else {
+                  im2col(image: image, columns: columns, geometry: g)
+                  patches = UnsafePointer(columns)
+                }
+                gemm(
+                  transposeA: false, transposeB: true, m: g.o, n: rows, k: spatial,
+                  a: gradOutputImage, b: patches, c: gradWeightPartial, accumulate: true, maxThreads: gemmThreads)
+                if computesGradInput {
+                  gemm(
+                    transposeA: true, transposeB: false, m: rows, n: spatial, k: g.o,
+                    a: w.value, b: gradOutputImage, c: gradColumns, accumulate: false, maxThreads: gemmThreads)
+                  col2im(columns: gradColumns, image: dX.value + n * g.c * g.h * g.w, geometry: g)
+                }
+                for o in 0..<g.o {
+                  let plane = gradOutputImage + o * spatial
+                  var sum: Float = 0
+                  for index in 0..<spatial { sum += plane[index] }
+                  gradBiasPartial[o] += sum
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    gradWeight.withUnsafeMutableBufferPointer { gradWeight in
+      gradBias.withUnsafeMutableBufferPointer { gradBias in
+        for thread in 0..<batchThreads {
+          let partial = partials + thread * partialSize
+          for index in 0..<(g.o * rows) { gradWeight[index] += partial[index] }
+          for o in 0..<g.o { gradBias[o] += partial[g.o * rows + o] }
+        }
+      }
+    }
+    return (gradInput, gradWeight, gradBias)
+  }
+}

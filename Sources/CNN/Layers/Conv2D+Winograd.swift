@@ -1,0 +1,347 @@
+// Winograd F(2x2,3x3): a 3x3, stride-1 convolution computed 2x2 outputs at a time with 16
+// multiplications per tile instead of 36, by transforming 4x4 input tiles and 3x3 kernels.
+// `Winograd` holds the readable transforms and the multiplication count; Conv2D.winogradForward is fast.
+
+/// The Winograd F(2x2,3x3) minimal-filtering algorithm, as matrices.
+///
+/// For one 4x4 input tile d and one 3x3 kernel g, the 2x2 output tile of their correlation is
+///
+///     Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+///
+/// where ⊙ is the elementwise product of two 4x4 matrices: 16 multiplications, against 2·2·3·3 = 36
+/// for the direct sum. G g Gᵀ depends only on the kernel (computed once per kernel) and Bᵀ d B, Aᵀ
+/// only add and subtract. Over C channels the ⊙ becomes 16 matrix products (O, C) · (C, tiles).
+///
+/// - Paper: Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015, https://arxiv.org/abs/1509.09308
+public enum Winograd {
+  /// G (4x3): transforms a 3x3 kernel g into the 4x4 U = G g Gᵀ.
+  public static let kernelTransform: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+  /// Bᵀ (4x4): transforms a 4x4 input tile d into V = Bᵀ d B.
+  public static let inputTransform: [[Float]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+  /// Aᵀ (2x4): transforms the 4x4 product M into the 2x2 output Y = Aᵀ M A.
+  public static let outputTransform: [[Float]] = [[1, 1, 1, 0], [0, 1, -1, -1]]
+
+  /// One output tile by the matrices above, counting the multiplications of the elementwise
+  /// product (the kernel transform is precomputed once per kernel and Bᵀ, Aᵀ only add).
+  /// - Parameters: input: a 4x4 tile; kernel: a 3x3 kernel.
+  public static func tile(input d: [[Float]], kernel g: [[Float]]) -> (output: [[Float]], multiplications: Int) {
+    let u = multiply(multiply(kernelTransform, g), transposed(kernelTransform))  // G g Gᵀ, 4x4
+    let v = multiply(multiply(inputTransform, d), transposed(inputTransform))  // Bᵀ d B, 4x4
+    var m = [[Float]](repeating: [Float](repeating: 0, count: 4), count: 4)
+    var multiplications = 0
+    for row in 0..<4 {
+      for column in 0..<4 {
+        m[row][column] = u[row][column] * v[row][column]
+        multiplications += 1
+      }
+    }
+    return (multiply(multiply(outputTransform, m), transposed(outputTransform)), multiplications)
+  }
+
+  /// The same tile by the direct sum Y[y][x] = Σ_i Σ_j d[y + i][x + j] · g[i][j], counting its multiplications.
+  public static func directTile(input d: [[Float]], kernel g: [[Float]]) -> (output: [[Float]], multiplications: Int) {
+    var y = [[Float]](repeating: [0, 0], count: 2)
+    var multiplications = 0
+    for row in 0..<2 {
+      for column in 0..<2 {
+        for i in 0..<3 {
+          for j in 0..<3 {
+            y[row][column] += d[row + i][column + j] * g[i][j]
+            multiplications += 1
+          }
+        }
+      }
+    }
+    return (y, multiplications)
+  }
+
+  /// Multiplications per 2x2 output tile per channel pair, counted by running `tile`: 16.
+  public static var multiplicationsPerTile: Int { tile(input: zeroTile, kernel: zeroKernel).multiplications }
+  /// Multiplications per 2x2 output tile per channel pair for the direct sum, counted by running `directTile`: 36.
+  public static var directMultiplicationsPerTile: Int { directTile(input: zeroTile, kernel: zeroKernel).multiplications }
+
+  private static let zeroTile = [[Float]](repeating: [0, 0, 0, 0], count: 4)
+  private static let zeroKernel = [[Float]](repeating: [0, 0, 0], count: 3)
+
+  private static func multiply(_ a: [[Float]], _ b: [[Float]]) -> [[Float]] {
+    a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
+  }
+  private static func transposed(_ a: [[Float]]) -> [[Float]] {
+    (0..<a[0].count).map { j in a.map { $0[j] } }
+  }
+}
+
+extension Conv2D {
+  /// Whether Winograd F(2x2,3x3) applies: a 3x3 kernel at stride 1 (any padding).
+  public static func winogradApplies(kernelSize: Int, stride: Int) -> Bool { kernelSize == 3 && stride == 1 }
+
+  /// Convolution by Winograd F(2x2,3x3), one image at a time, the batch split over two threads.
+  ///
+  ///     U[e] (O, C)     = (G g Gᵀ)[e] for every kernel g = weight[o, c]       (once per call)
+  ///     V[e] (C, T)     = (Bᵀ d B)[e] for every 4x4 input tile d, stride 2     (T tiles per image)
+  ///     M[e] (O, T)     = U[e] · V[e]                                          (16 GEMMs, e = 0..<16)
+  ///     output tile     = Aᵀ M A + bias                                        (2x2 per tile)
+  ///
+  /// Shapes as `directForward`; requires a 3x3 kernel and stride 1, else throws.
+  public static func winogradForward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int
+  ) throws -> Tensor {
+    let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
+    guard winogradApplies(kernelSize: g.k, stride: g.s) else {
+      throw CNNError("Conv2D.winogradForward: Winograd F(2x2,3x3) needs a 3x3 kernel at stride 1, got \(g.k)x\(g.k) at stride \(g.s)")
+    }
+    let tilesY = (g.outH + 1) / 2, tilesX = (g.outW + 1) / 2, tiles = tilesY * tilesX
+    let vectorTilesX = tilesX / 8 * 8  // tiles done eight at a time with SIMD8; the rest one by one
+    // The input zero-padded so that every 4x4 tile lies inside it: P on the top and left, and
+    // enough on the bottom and right for the last (possibly half-used) tile.
+    let paddedH = 2 * tilesY + 2, paddedW = 2 * tilesX + 2
+    let transformedKernels = transformKernels(weight, outChannels: g.o, inChannels: g.c)  // (16, O, C)
+    let biasValues = bias?.scalars ?? [Float](repeating: 0, count: g.o)
+    var output = Tensor(zeros: g.outputShape)
+    let batchThreads = g.n >= 2 ? kernelThreadCount : 1
+    let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
+    input.withUnsafeBufferPointer { inputBuffer in
+      transformedKernels.withUnsafeBufferPointer { kernelBuffer in
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+          let x = UncheckedSendable(inputBuffer.baseAddress!)
+          let u = UncheckedSendable(kernelBuffer.baseAddress!)
+          let out = UncheckedSendable(outputBuffer.baseAddress!)
+          forEachStripe(of: g.n, threadCount: batchThreads) { images, _ in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.c * paddedH * paddedW)
+            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * g.c * tiles)
+            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * g.o * tiles)
+            defer { padded.deallocate(); v.deallocate(); m.deallocate() }
+            padded.initialize(repeating: 0, count: g.c * paddedH * paddedW)
+            for n in images {
+              // Copy the image into the middle of the zero frame (the frame stays zero).
+              for c in 0..<g.c {
+                for h in 0..<g.h {
+                  let from = x.value + ((n * g.c + c) * g.h + h) * g.w
+                  let to = padded + (c * paddedH + h + g.p) * paddedW + g.p
+                  let count = min(g.w, paddedW - g.p)
+                  if h + g.p < paddedH && count > 0 { to.update(from: from, count: count) }
+                }
+              }
+              // V = Bᵀ d B for every channel and tile; Bᵀ rows: d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+              for c in 0..<g.c {
+                for ty in 0..<tilesY {
+                  // Eight tiles side by side at once, one tile per SIMD lane.
+                  for tx in Swift.stride(from: 0, to: vectorTilesX, by: 8) {
+                    let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
+                    let d0 = tileColumns(d), d1 = tileColumns(d + paddedW)
+                    let d2 = tileColumns(d + 2 * paddedW), d3 = tileColumns(d + 3 * paddedW)
+                    let base = v + c * tiles + ty * tilesX + tx
+                    storeInputTransform(d0 - d2, to: base, row: 0, planeStride: g.c * tiles)
+                    storeInputTransform(d1 + d2, to: base, row: 1, planeStride: g.c * tiles)
+                    storeInputTransform(d2 - d1, to: base, row: 2, planeStride: g.c * tiles)
+                    storeInputTransform(d1 - d3, to: base, row: 3, planeStride: g.c * tiles)
+                  }
+                  for tx in vectorTilesX..<tilesX {
+                    let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
+                    let r0 = row4(d), r1 = row4(d + paddedW), r2 = row4(d + 2 * paddedW), r3 = row4(d + 3 * paddedW)
+                    let tile = ty * tilesX + tx
+                    // Then the same combination along each row of t = Bᵀ d (that is, t B).
+                    @inline(__always) func store(_ r: SIMD4<Float>, row: Int) {
+                      let base = v + (row * 4) * g.c * tiles + c * tiles + tile
+                      base[0] = r[0] - r[2]
+                      base[g.c * tiles] = r[1] + r[2]
+                      base[2 * g.c * tiles] = r[2] - r[1]
+                      base[3 * g.c * tiles] = r[1] - r[3]
+                    }
+                    store(r0 - r2, row: 0)
+                    store(r1 + r2, row: 1)
+                    store(r2 - r1, row: 2)
+                    store(r1 - r3, row: 3)
+                  }
+                }
+              }
+              // M[e] = U[e] · V[e]: the elementwise products of all tiles, summed over channels.
+              for e in 0..<16 {
+                gemm(
+                  transposeA: false, transposeB: false, m: g.o, n: tiles, k: g.c,
+                  a: u.value + e * g.o * g.c, b: v + e * g.c * tiles, c: m + e * g.o * tiles,
+                  accumulate: false, maxThreads: gemmThreads)
+              }
+              // Y = Aᵀ M A: Aᵀ rows are m0 + m1 + m2 and m1 − m2 − m3; keep the part inside H′ x W′.
+              let outputImage = out.value + n * g.o * g.outH * g.outW
+              for o in 0..<g.o {
+                let plane = outputImage + o * g.outH * g.outW
+                let bias = SIMD8<Float>(repeating: biasValues[o])
+                for ty in 0..<tilesY {
+                  for tx in Swift.stride(from: 0, to: vectorTilesX, by: 8) {
+                    let base = UnsafeRawPointer(m + o * tiles + ty * tilesX + tx)
+                    let stride = g.o * tiles * 4  // bytes between the planes M[e]
+                    @inline(__always) func row(_ r: Int) -> FourVectors {
+                      FourVectors(
+                        base.loadUnaligned(fromByteOffset: (4 * r) * stride, as: SIMD8<Float>.self),
+                        base.loadUnaligned(fromByteOffset: (4 * r + 1) * stride, as: SIMD8<Float>.self),
+                        base.loadUnaligned(fromByteOffset: (4 * r + 2) * stride, as: SIMD8<Float>.self),
+                        base.loadUnaligned(fromByteOffset: (4 * r + 3) * stride, as: SIMD8<Float>.self))
+                    }
+                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
+                    let y = 2 * ty
+                    storeOutputRow(s0.c0 + s0.c1 + s0.c2 + bias, s0.c1 - s0.c2 - s0.c3 + bias,
+                                   to: plane + y * g.outW, from: 2 * tx, width: g.outW)
+                    if y + 1 < g.outH {
+                      storeOutputRow(s1.c0 + s1.c1 + s1.c2 + bias, s1.c1 - s1.c2 - s1.c3 + bias,
+                                     to: plane + (y + 1) * g.outW, from: 2 * tx, width: g.outW)
+                    }
+                  }
+                  for tx in vectorTilesX..<tilesX {
+                    let base = m + o * tiles + ty * tilesX + tx
+                    let stride = g.o * tiles
+                    let m0 = SIMD4(base[0], base[stride], base[2 * stride], base[3 * stride])
+                    let m1 = SIMD4(base[4 * stride], base[5 * stride], base[6 * stride], base[7 * stride])
+                    let m2 = SIMD4(base[8 * stride], base[9 * stride], base[10 * stride], base[11 * stride])
+                    let m3 = SIMD4(base[12 * stride], base[13 * stride], base[14 * stride], base[15 * stride])
+                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
+                    let y = 2 * ty, xx = 2 * tx
+                    let b = biasValues[o]
+                    plane[y * g.outW + xx] = s0[0] + s0[1] + s0[2] + b
+                    if xx + 1 < g.outW { plane[y * g.outW + xx + 1] = s0[1] - s0[2] - s0[3] + b }
+                    if y + 1 < g.outH {
+                      plane[(y + 1) * g.outW + xx] = s1[0] + s1[1] + s1[2] + b
+                      if xx + 1 < g.outW { plane[(y + 1) * g.outW + xx + 1] = s1[1] - s1[2] - s1[3] + b }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradients for a 3x3, stride-1 convolution.
+  ///
+  ///     gradInput  = winogradForward(gradOutput, weight flipped and with O and C swapped, padding 2 − P)
+  ///     gradWeight, gradBias: by `im2colBackward` (GEMM)
+  ///
+  /// gradInput is the full convolution of dY with the flipped kernel, itself a 3x3 stride-1
+  /// convolution, so Winograd applies (when P ≤ 2). gradWeight is a correlation of the input
+  /// with dY whose "kernel" is the whole H′ x W′ gradient map, not 3x3, so F(2x2,3x3) does not
+  /// fit it: it reuses the im2col GEMM. Other shapes (P > 2, or not 3x3 stride 1) fall back to
+  /// `im2colBackward` entirely.
+  public static func winogradBackward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
+  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = ConvolutionGeometry(
+      backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+      function: "Conv2D.winogradBackward")
+    guard winogradApplies(kernelSize: g.k, stride: g.s), g.p <= 2 else {
+      return im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+    }
+    let parameterGradients = im2colBackward(
+      gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, computesGradInput: false)
+    let gradInput: Tensor
+    do {
+      gradInput = try winogradForward(
+        input: gradOutput, weight: flippedTransposedKernel(weight), bias: nil, stride: 1, padding: 2 - g.p)
+    } catch {
+      preconditionFailure("Conv2D.winogradBackward: \(error)")
+    }
+    return (gradInput, parameterGradients.gradWeight, parameterGradients.gradBias)
+  }
+
+  /// weight (O, C, K, K) → (C, O, K, K) with each kernel rotated by 180°: the kernel of the
+  /// convolution that maps gradOutput to gradInput.
+  static func flippedTransposedKernel(_ weight: Tensor) -> Tensor {
+    let (o, c, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
+    var result = Tensor(zeros: [c, o, k, k])
+    weight.withUnsafeBufferPointer { w in
+      result.withUnsafeMutableBufferPointer { r in
+        for oo in 0..<o {
+          for cc in 0..<c {
+            for i in 0..<k {
+              for j in 0..<k {
+                r[((cc * o + oo) * k + (k - 1 - i)) * k + (k - 1 - j)] = w[((oo * c + cc) * k + i) * k + j]
+              }
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// U = G g Gᵀ for every kernel, laid out (16, O, C) so that U[e] is the A operand of GEMM e.
+  /// G rows: g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2, applied to the rows and then the columns.
+  private static func transformKernels(_ weight: Tensor, outChannels: Int, inChannels: Int) -> [Float] {
+    var u = [Float](repeating: 0, count: 16 * outChannels * inChannels)
+    @inline(__always) func transform(_ a: Float, _ b: Float, _ c: Float) -> SIMD4<Float> {
+      SIMD4(a, (a + b + c) * 0.5, (a - b + c) * 0.5, c)
+    }
+    weight.withUnsafeBufferPointer { w in
+      for o in 0..<outChannels {
+        for c in 0..<inChannels {
+          let kernel = w.baseAddress! + (o * inChannels + c) * 9
+          // Columns of G g: G applied to each column of g.
+          let column0 = transform(kernel[0], kernel[3], kernel[6])
+          let column1 = transform(kernel[1], kernel[4], kernel[7])
+          let column2 = transform(kernel[2], kernel[5], kernel[8])
+          for row in 0..<4 {
+            let values = transform(column0[row], column1[row], column2[row])
+            for column in 0..<4 {
+              u[(row * 4 + column) * outChannels * inChannels + o * inChannels + c] = values[column]
+            }
+          }
+        }
+      }
+    }
+    return u
+  }
+}
+
+/// Four SIMD8 vectors: one row of a 4x4 tile for eight tiles at once (lane = tile).
+private struct FourVectors {
+  var c0, c1, c2, c3: SIMD8<Float>
+  init(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
+    (self.c0, self.c1, self.c2, self.c3) = (c0, c1, c2, c3)
+  }
+  static func + (a: FourVectors, b: FourVectors) -> FourVectors { FourVectors(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3) }
+  static func - (a: FourVectors, b: FourVectors) -> FourVectors { FourVectors(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3) }
+}
+
+/// Columns 0-3 of one row of eight adjacent 4x4 tiles (tiles start every 2 pixels): the even and
+/// odd lanes of 16 floats give columns 0 and 1, the same 2 floats further on give columns 2 and 3.
+@inline(__always) private func tileColumns(_ row: UnsafeMutablePointer<Float>) -> FourVectors {
+  let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+  let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
+  return FourVectors(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+}
+
+/// Stores row `row` of V = (Bᵀ d) B for eight tiles, given t = row `row` of Bᵀ d: the columns of
+/// t B are t0 − t2, t1 + t2, t2 − t1, t1 − t3, going to the planes V[4·row + column].
+@inline(__always) private func storeInputTransform(
+  _ t: FourVectors, to base: UnsafeMutablePointer<Float>, row: Int, planeStride: Int
+) {
+  let raw = UnsafeMutableRawPointer(base)
+  let bytes = planeStride * 4
+  raw.storeBytes(of: t.c0 - t.c2, toByteOffset: (4 * row) * bytes, as: SIMD8<Float>.self)
+  raw.storeBytes(of: t.c1 + t.c2, toByteOffset: (4 * row + 1) * bytes, as: SIMD8<Float>.self)
+  raw.storeBytes(of: t.c2 - t.c1, toByteOffset: (4 * row + 2) * bytes, as: SIMD8<Float>.self)
+  raw.storeBytes(of: t.c1 - t.c3, toByteOffset: (4 * row + 3) * bytes, as: SIMD8<Float>.self)
+}
+
+/// Writes one output row of eight 2x2 tiles: left and right pixels interleaved, clipped to `width`.
+@inline(__always) private func storeOutputRow(
+  _ left: SIMD8<Float>, _ right: SIMD8<Float>, to row: UnsafeMutablePointer<Float>, from x: Int, width: Int
+) {
+  var pixels = SIMD16<Float>()
+  pixels.evenHalf = left
+  pixels.oddHalf = right
+  if x + 16 <= width {
+    UnsafeMutableRawPointer(row + x).storeBytes(of: pixels, as: SIMD16<Float>.self)
+  } else {
+    for lane in 0..<(width - x) { row[x + lane] = pixels[lane] }
+  }
+}
+
+/// Four consecutive floats.
+@inline(__always) private func row4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+  SIMD4(p[0], p[1], p[2], p[3])
+}
+@inline(__always) private func row4(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> { row4(UnsafePointer(p)) }

@@ -1,0 +1,68 @@
+// Adam: per-element step sizes from running averages of the gradient and its square, with bias
+// correction, exactly as PyTorch's torch.optim.Adam (weight decay as L2 added to the gradient).
+
+import Foundation
+
+/// Adam with PyTorch's update rule (amsgrad off).
+///
+///     g = grad + weightDecay · θ           (L2, like torch.optim.Adam; AdamW would decay θ directly)
+///     m = β1 · m + (1 − β1) · g
+///     v = β2 · v + (1 − β2) · g²
+///     θ = θ − (learningRate / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+///
+/// - Paper: Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2014,
+///   https://arxiv.org/abs/1412.6980
+public final class Adam: Optimizer {
+  public let parameters: [Parameter]
+  public var learningRate: Float
+  public let beta1: Float
+  public let beta2: Float
+  public let epsilon: Float
+  public let weightDecay: Float
+  /// The number of steps taken, t in the bias corrections.
+  public private(set) var stepCount = 0
+  private var firstMoment: [[Float]]  // m per parameter, allocated once
+  private var secondMoment: [[Float]]  // v per parameter, allocated once
+
+  public init(
+    parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+    epsilon: Float = 1e-8, weightDecay: Float = 0
+  ) {
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    firstMoment = parameters.map { [Float](repeating: 0, count: $0.value.count) }
+    secondMoment = firstMoment
+  }
+
+  public func step() {
+    stepCount += 1
+    let t = Double(stepCount)
+    // Bias corrections in Double: 1 − 0.999ᵗ loses digits in Float for small t.
+    let correction1 = Float(1 - pow(Double(beta1), t))
+    let sqrtCorrection2 = Float((1 - pow(Double(beta2), t)).squareRoot())
+    let stepSize = learningRate / correction1
+    let (b1, b2, eps, decay) = (beta1, beta2, epsilon, weightDecay)
+    for (index, parameter) in parameters.enumerated() {
+      let grad = parameter.grad
+      parameter.value.withUnsafeMutableBufferPointer { theta in
+        grad.withUnsafeBufferPointer { gradient in
+          firstMoment[index].withUnsafeMutableBufferPointer { m in
+            secondMoment[index].withUnsafeMutableBufferPointer { v in
+              for i in 0..<theta.count {
+                let g = gradient[i] + decay * theta[i]
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                let denominator = v[i].squareRoot() / sqrtCorrection2 + eps
+                theta[i] -= stepSize * m[i] / denominator
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

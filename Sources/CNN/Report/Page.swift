@@ -1,0 +1,384 @@
+// The page a chapter writes as it runs: prose, math, measured numbers, tables, figures and checks,
+// echoed to the console as they happen, then saved as `DIR/NN-slug/README.md` and `results.json`.
+// A failed check does not stop the chapter; it marks the page (and the run) as failed.
+
+import Foundation
+
+/// The options every chapter of one run shares.
+public struct RunOptions: Sendable {
+  /// The folder that receives one sub-folder per chapter and the index `README.md`.
+  public var outputDirectory: String
+  /// Small data and few steps, so each chapter runs in seconds (the tests use it).
+  public var isQuick: Bool
+  /// The seed of every random draw; printed on each page.
+  public var seed: UInt64
+  /// A folder of MNIST-named IDX files (raw or .gz) to use instead of the bundled MNIST.
+  public var dataFolder: String?
+  /// Which dataset the MNIST chapters read: `"mnist"` or `"fashion"`.
+  public var dataset: String
+  /// Prints nothing to the console when true.
+  public var isQuiet: Bool
+
+  public static let defaultSeed: UInt64 = 42
+
+  public init(
+    outputDirectory: String = "Output", isQuick: Bool = false, seed: UInt64 = RunOptions.defaultSeed,
+    dataFolder: String? = nil, dataset: String = "mnist", isQuiet: Bool = false
+  ) {
+    self.outputDirectory = outputDirectory
+    self.isQuick = isQuick
+    self.seed = seed
+    self.dataFolder = dataFolder
+    self.dataset = dataset
+    self.isQuiet = isQuiet
+  }
+}
+
+/// Objects worth keeping between the chapters of one run (a loaded dataset, a trained model).
+public final class RunCache {
+  private var values: [String: Any] = [:]
+  public init() {}
+
+  /// The cached value for `key`, computing and keeping it on first use.
+  public func value<T>(_ key: String, orMake make: () throws -> T) rethrows -> T {
+    if let value = values[key] as? T { return value }
+    let value = try make()
+    values[key] = value
+    return value
+  }
+}
+
+/// One check's outcome as recorded in `results.json`.
+public struct CheckResult: Sendable {
+  public let name: String
+  public let value: Double
+  /// The bound the value was held to; nil for a plain true/false check.
+  public let threshold: Double?
+  /// The rule as the page shows it, such as `< 1e-04` or `≥ 98.50%`.
+  public let rule: String
+  public let passed: Bool
+}
+
+/// The page of one chapter, built step by step while the chapter runs.
+public final class Page {
+  public let number: Int
+  public let slug: String
+  public let title: String
+  public let options: RunOptions
+  public let console: Console
+  /// Values shared by all chapters of one run.
+  public let cache: RunCache
+  /// `DIR/NN-slug`: where the README, results.json and figures go.
+  public let directory: String
+
+  public var seed: UInt64 { options.seed }
+  public var isQuick: Bool { options.isQuick }
+
+  private var blocks: [String] = []
+  private var tryThisBlocks: [String] = []
+  private var stepCount = 0
+  private var figureCount = 0
+  public private(set) var checks: [CheckResult] = []
+  public private(set) var metrics: [(key: String, name: String, value: Double, text: String)] = []
+  /// File names of the figures written so far, relative to `directory`.
+  public private(set) var figureFiles: [String] = []
+  private let start = ContinuousClock.now
+
+  /// The folder name of a chapter: `08-lenet`.
+  public static func folderName(number: Int, slug: String) -> String {
+    String(format: "%02d-", number) + slug
+  }
+
+  /// A page for chapter `number`; creates its folder (a one-line error when it cannot).
+  public init(
+    number: Int, slug: String, title: String, options: RunOptions, cache: RunCache = RunCache()
+  ) throws {
+    self.number = number
+    self.slug = slug
+    self.title = title
+    self.options = options
+    self.cache = cache
+    console = Console(isQuiet: options.isQuiet)
+    directory = (options.outputDirectory as NSString)
+      .appendingPathComponent(Page.folderName(number: number, slug: slug))
+    try createDirectory(directory)
+  }
+
+  /// Seconds since the page was created.
+  public var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
+
+  /// A generator for one independent random stream of this run (`stream` keeps streams apart).
+  public func generator(stream: UInt64 = 0) -> SeededGenerator {
+    SeededGenerator(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+  }
+
+  // MARK: - Content
+
+  /// Starts a new step: a heading on the page and a line on the console.
+  public func step(_ heading: String) {
+    stepCount += 1
+    blocks.append("## \(stepCount). \(heading)")
+    console.line("  Step \(stepCount): \(heading)")
+  }
+
+  /// A paragraph of explanation (Markdown; `$…$` math renders on GitHub).
+  public func prose(_ text: String) {
+    blocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
+
+  /// Display math: one formula per line, rendered as a `$$` block.
+  public func math(_ formulas: String...) {
+    for formula in formulas { blocks.append("$$\n\(formula)\n$$") }
+  }
+
+  /// A measured number: shown on the console, listed on the page, and stored in `metrics` under
+  /// `key` (default: the name in snake case, "test accuracy" → `test_accuracy`).
+  /// Returns the formatted text, for interpolation into prose.
+  @discardableResult
+  public func number(
+    _ name: String, _ value: Double, format: NumberFormat = .automatic, key: String? = nil
+  ) -> String {
+    let text = format.string(value)
+    let metricKey = key ?? Page.snakeCase(name)
+    metrics.removeAll { $0.key == metricKey }
+    metrics.append((metricKey, name, value, text))
+    console.line("    \(name) = \(text)")
+    return text
+  }
+
+  /// A measured number given as a Float or Int.
+  @discardableResult
+  public func number<V: BinaryFloatingPoint>(
+    _ name: String, _ value: V, format: NumberFormat = .automatic, key: String? = nil
+  ) -> String {
+    number(name, Double(value), format: format, key: key)
+  }
+
+  @discardableResult
+  public func number(_ name: String, _ value: Int, key: String? = nil) -> String {
+    number(name, Double(value), format: .automatic, key: key)
+  }
+
+  /// A table of measured values.
+  public func table(headers: [String], rows: [[String]]) {
+    blocks.append(Markdown.table(headers: headers, rows: rows))
+  }
+
+  /// A figure written by `write` to `DIR/NN-slug/fileName`, shown with a caption saying what to
+  /// look at. (`figure(_:_:caption:)` with an `Image` calls this.)
+  public func figure(_ fileName: String, caption: String, write: (String) throws -> Void) throws {
+    let path = (directory as NSString).appendingPathComponent(fileName)
+    try write(path)
+    figureCount += 1
+    figureFiles.append(fileName)
+    blocks.append("![\(Page.altText(caption))](\(fileName))\n\n*Figure \(figureCount). \(caption)*")
+    console.line("    figure \(fileName)")
+  }
+
+  /// Writes `image` as `fileName` (PNG) into the chapter's folder and shows it with `caption`.
+  public func figure(_ fileName: String, _ image: Image, caption: String) throws {
+    try figure(fileName, caption: caption) { path in try PNG.write(image, to: path) }
+  }
+
+  /// Links to the library files this step runs (paths from the package root, `Sources/CNN/...`).
+  public func code(_ files: String...) {
+    let links = files.map { "[`\($0)`](../../\($0))" }
+    blocks.append("Library code: " + links.joined(separator: ", ") + ".")
+  }
+
+  /// A "Try this" suggestion: an edit to make in the chapter's file and what to expect.
+  public func tryThis(_ text: String) {
+    tryThisBlocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
+
+  /// A progress bar for a long loop, drawn on this page's console.
+  public func progress(_ label: String, total: Int, unit: String = "steps") -> Progress {
+    Progress(label, total: total, unit: unit, console: console)
+  }
+
+  // MARK: - Checks
+
+  /// Records a check; prints PASS or FAIL. A failure does not stop the chapter but fails the run.
+  public func check(_ name: String, value: Double, threshold: Double?, rule: String, passed: Bool) {
+    checks.append(CheckResult(name: name, value: value, threshold: threshold, rule: rule, passed: passed))
+    let valueText = NumberFormat.automatic.string(value)
+    console.line("    \(passed ? "PASS" : "FAIL")  \(name): \(valueText) (\(rule))")
+  }
+
+  /// Passes when `value < threshold` (and is a number).
+  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, below threshold: Double) {
+    let v = Double(value)
+    check(name, value: v, threshold: threshold, rule: "< \(Page.short(threshold))",
+          passed: v.isFinite && v < threshold)
+  }
+
+  /// Passes when `value ≤ threshold`.
+  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atMost threshold: Double) {
+    let v = Double(value)
+    check(name, value: v, threshold: threshold, rule: "≤ \(Page.short(threshold))",
+          passed: v.isFinite && v <= threshold)
+  }
+
+  /// Passes when `value ≥ threshold`.
+  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atLeast threshold: Double) {
+    let v = Double(value)
+    check(name, value: v, threshold: threshold, rule: "≥ \(Page.short(threshold))",
+          passed: v.isFinite && v >= threshold)
+  }
+
+  /// Passes when `|value − target| ≤ tolerance`; the recorded value is the distance.
+  public func check<V: BinaryFloatingPoint>(
+    _ name: String, _ value: V, closeTo target: Double, tolerance: Double
+  ) {
+    let distance = abs(Double(value) - target)
+    check(name, value: Double(value), threshold: tolerance,
+          rule: "within \(Page.short(tolerance)) of \(Page.short(target))",
+          passed: distance.isFinite && distance <= tolerance)
+  }
+
+  /// Passes when two counts are equal.
+  public func check(_ name: String, _ value: Int, equals expected: Int) {
+    check(name, value: Double(value), threshold: Double(expected), rule: "= \(groupedInteger(expected))",
+          passed: value == expected)
+  }
+
+  /// A true/false check (value 1 or 0, threshold 1).
+  public func check(_ name: String, _ condition: Bool) {
+    check(name, value: condition ? 1 : 0, threshold: 1, rule: "holds", passed: condition)
+  }
+
+  /// Whether every check so far passed.
+  public var allChecksPassed: Bool { checks.allSatisfy(\.passed) }
+
+  // MARK: - Writing
+
+  /// Writes `README.md` and `results.json` (each through a temporary file and a rename).
+  /// `error` is the one-line message when the chapter stopped early.
+  @discardableResult
+  public func write(error: String? = nil) throws -> ChapterSummary {
+    let seconds = elapsedSeconds
+    let passed = error == nil && allChecksPassed
+    let summary = ChapterSummary(
+      number: number, slug: slug, title: title, seed: seed, isQuick: isQuick, seconds: seconds,
+      checksPassed: checks.filter(\.passed).count, checkCount: checks.count, error: error)
+    try writeAtomically(readme(seconds: seconds, passed: passed, error: error),
+                        to: (directory as NSString).appendingPathComponent("README.md"))
+    try writeAtomically(resultsJSON(seconds: seconds, passed: passed, error: error),
+                        to: (directory as NSString).appendingPathComponent("results.json"))
+    return summary
+  }
+
+  func readme(seconds: Double, passed: Bool, error: String?) -> String {
+    let mode = isQuick ? "quick run (`--quick`)" : "full run"
+    let status = error != nil ? "stopped with an error" :
+      "\(checks.filter(\.passed).count)/\(checks.count) checks passed"
+    var lines = [
+      "# Chapter \(number): \(title)", "",
+      "*Seed \(seed) · \(mode) · \(NumberFormat.seconds.string(seconds)) · \(status)*", "",
+      "[All chapters](../README.md)", "",
+    ]
+    if let error { lines += ["> **Error:** \(error)", ""] }
+    for block in blocks { lines += [block, ""] }
+    if !metrics.isEmpty {
+      lines += ["## Numbers measured in this run", ""]
+      lines.append(Markdown.table(
+        headers: ["Number", "Value", "Key in results.json"],
+        rows: metrics.map { [$0.name, $0.text, "`\($0.key)`"] }))
+      lines.append("")
+    }
+    lines += ["## Checks", ""]
+    if checks.isEmpty {
+      lines += ["No checks ran.", ""]
+    } else {
+      lines.append(Markdown.table(
+        headers: ["Check", "Measured", "Rule", "Result"],
+        rows: checks.map {
+          [$0.name, NumberFormat.automatic.string($0.value), $0.rule, $0.passed ? "✅ pass" : "❌ FAIL"]
+        }))
+      lines.append("")
+    }
+    if !tryThisBlocks.isEmpty {
+      lines += ["## Try this", ""]
+      for block in tryThisBlocks { lines += [block, ""] }
+    }
+    lines += [
+      "---", "",
+      "Rerun this page: `swift run -c release cnn-lessons run \(number) --seed \(seed)\(isQuick ? " --quick" : "")`"
+        + " (edit `Lessons/\(String(format: "%02d", number))-*.swift` first to change it).", "",
+    ]
+    return lines.joined(separator: "\n")
+  }
+
+  func resultsJSON(seconds: Double, passed: Bool, error: String?) -> String {
+    let checkLines = checks.map { check in
+      "    {\"name\": \(Markdown.jsonString(check.name)), \"value\": \(Markdown.jsonNumber(check.value)), "
+        + "\"threshold\": \(check.threshold.map(Markdown.jsonNumber) ?? "null"), "
+        + "\"rule\": \(Markdown.jsonString(check.rule)), \"passed\": \(check.passed)}"
+    }
+    let metricLines = metrics.map { "    \(Markdown.jsonString($0.key)): \(Markdown.jsonNumber($0.value))" }
+    let figures = figureFiles.map(Markdown.jsonString).joined(separator: ", ")
+    return """
+      {
+        "chapter": \(number),
+        "slug": \(Markdown.jsonString(slug)),
+        "title": \(Markdown.jsonString(title)),
+        "seed": \(seed),
+        "quick": \(isQuick),
+        "seconds": \(Markdown.jsonNumber((seconds * 1000).rounded() / 1000)),
+        "passed": \(passed),
+        "error": \(error.map(Markdown.jsonString) ?? "null"),
+        "checks": [
+      \(checkLines.joined(separator: ",\n"))
+        ],
+        "metrics": {
+      \(metricLines.joined(separator: ",\n"))
+        },
+        "figures": [\(figures)]
+      }
+
+      """
+  }
+
+  // MARK: - Helpers
+
+  static func snakeCase(_ name: String) -> String {
+    var result = ""
+    for character in name.lowercased() {
+      if character.isLetter && character.isASCII || character.isNumber {
+        result.append(character)
+      } else if !result.isEmpty && !result.hasSuffix("_") {
+        result.append("_")
+      }
+    }
+    while result.hasSuffix("_") { result.removeLast() }
+    return result
+  }
+
+  static func altText(_ caption: String) -> String {
+    let firstSentence = caption.split(separator: ".", maxSplits: 1).first.map(String.init) ?? caption
+    return firstSentence.replacingOccurrences(of: "[", with: "(").replacingOccurrences(of: "]", with: ")")
+  }
+
+  /// A threshold as a reader would write it: 0.05, 1e-04, 60,000.
+  static func short(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return groupedInteger(Int(value)) }
+    if abs(value) < 1e-2 { return String(format: "%.0e", value) }
+    return String(format: "%g", value)
+  }
+}
+
+/// What the runner and the index need to know about one chapter's run.
+public struct ChapterSummary: Sendable {
+  public let number: Int
+  public let slug: String
+  public let title: String
+  public let seed: UInt64
+  public let isQuick: Bool
+  public let seconds: Double
+  public let checksPassed: Int
+  public let checkCount: Int
+  /// The one-line error when the chapter stopped early.
+  public let error: String?
+
+  public var passed: Bool { error == nil && checksPassed == checkCount }
+}
