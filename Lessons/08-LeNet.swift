@@ -15,6 +15,8 @@ public struct LeNet: Chapter {
   /// The training recipe, measured: see the "calibration" note in `run`.
   static let batchSize = 64
   static let learningRate: Float = 0.05
+  /// Each epoch's learning rate is the previous one times this (a step decay).
+  static let learningRateDecay: Float = 0.3
   static let momentum: Float = 0.9
   static let fullEpochs = 3
   /// Quick mode: a slice of the data, two epochs.
@@ -31,7 +33,7 @@ public struct LeNet: Chapter {
       """)
     page.math(
       #"28^2 \xrightarrow{\text{conv }5\times5,\ 6,\ P=2} 6{\times}28^2 \xrightarrow{\text{ReLU, pool }2} 6{\times}14^2 \xrightarrow{\text{conv }5\times5,\ 16} 16{\times}10^2 \xrightarrow{\text{ReLU, pool }2} 16{\times}5^2 \to 120 \to 84 \to 10"#,
-      #"v \leftarrow \mu v + \nabla_\theta L, \qquad \theta \leftarrow \theta - \eta\, v \qquad (\text{SGD with momentum, PyTorch's form})"#)
+      #"v \leftarrow \mu v + \nabla_\theta L, \qquad \theta \leftarrow \theta - \eta_e\, v, \qquad \eta_e = \eta_0 \cdot \gamma^{e} \qquad (\text{SGD with momentum, PyTorch's form; step decay per epoch } e)"#)
     page.code("Sources/CNN/Models/LeNet.swift", "Sources/CNN/Layers/Conv2D.swift", "Sources/CNN/Layers/MaxPool2D.swift",
               "Sources/CNN/Training/Trainer.swift", "Sources/CNN/Training/MiniBatches.swift",
               "Sources/CNN/Optimizers/SGD.swift", "Sources/CNN/Checkpoint/Checkpoint.swift")
@@ -106,16 +108,19 @@ public struct LeNet: Chapter {
     page.number("training time", result.seconds, format: .seconds, key: "training_seconds")
     page.number("images per second", Double(train.count * epochs) / result.seconds, format: .fixed(0), key: "images_per_second")
     page.number("test accuracy", testAccuracy, format: .percent(2), key: "test_accuracy")
-    page.table(headers: ["epoch", "mean training loss", "training accuracy (during the epoch)", "test accuracy"],
+    page.table(headers: ["epoch", "learning rate", "mean training loss", "training accuracy (during the epoch)", "test accuracy"],
                rows: (0..<epochs).map { e in
-                 ["\(e + 1)", formatted(result.epochLosses[e], .fixed(4)), percent(Double(result.trainAccuracies[e])),
+                 ["\(e + 1)", formatted(Self.learningRate * pow(Self.learningRateDecay, Float(e)), .fixed(4)),
+                  formatted(result.epochLosses[e], .fixed(4)), percent(Double(result.trainAccuracies[e])),
                   percent(Double(result.testAccuracies[e]))]
                })
-    // NOTE (calibration, measured on 2 cores): batch 64, learning rate 0.05, momentum 0.9 reached
-    // 98.8–99.0% test accuracy after 3 epochs; 2 epochs were borderline (~98.5%), so 3 it is.
+    // NOTE (calibration, measured): batch 64, momentum 0.9 and a constant learning rate of 0.05
+    // gave 98.22%, 98.36%, 97.89% after epochs 1-3: the steps stay too large to settle. Dividing
+    // the rate by ~3 each epoch (0.05, 0.015, 0.0045) lets the last epochs fine-tune: 98.22%,
+    // 98.71%, 98.79% with seed 42, so three epochs clear the 98.5% check with some margin.
     page.prose("""
       \(epochs) epoch\(epochs == 1 ? "" : "s") over \(formatted(train.count)) images in batches of \(Self.batchSize), learning rate
-      \(formatted(Self.learningRate)), momentum \(formatted(Self.momentum)): \(formatted(result.seconds, .seconds)),
+      \(formatted(Self.learningRate)) divided by \(formatted(1 / Self.learningRateDecay, .fixed(2))) after each epoch, momentum \(formatted(Self.momentum)): \(formatted(result.seconds, .seconds)),
       \(formatted(Double(train.count * epochs) / result.seconds, .fixed(0))) images per second. Test accuracy:
       **\(percent(testAccuracy))** on \(formatted(test.count)) images the network never trained on.
       """)
@@ -245,13 +250,12 @@ public struct LeNet: Chapter {
 
   /// Trains `model` for `epochs`, evaluating on `test` after each, with a progress bar.
   static func train(_ model: Sequential, train: Dataset, test: Dataset, epochs: Int, page: Page) throws -> TrainingResult {
-    let trainer = Trainer(
-      model: model,
-      optimizer: SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum),
-      batchSize: batchSize, seed: page.seed)
+    let optimizer = SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum)
+    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: batchSize, seed: page.seed)
     var result = TrainingResult()
     let start = ContinuousClock.now
     for epoch in 0..<epochs {
+      optimizer.learningRate = learningRate * pow(learningRateDecay, Float(epoch))
       let progress = page.progress("epoch \(epoch + 1)/\(epochs)", total: train.count, unit: "images")
       var runningLoss: Float = 0
       let epochResult = try trainer.trainEpoch(images: train.images, labels: train.labels, epoch: epoch) { index, count, loss in

@@ -14,8 +14,12 @@ func cnnLessonsBinary() throws -> URL {
       folder = folder.deletingLastPathComponent()
     }
   }
-  if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) && !$0.hasDirectoryPath }) {
-    return found
+  for candidate in candidates {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+       FileManager.default.isExecutableFile(atPath: candidate.path) {
+      return candidate
+    }
   }
   throw CLIError("cnn-lessons binary not found near \(Bundle.main.bundleURL.path)")
 }
