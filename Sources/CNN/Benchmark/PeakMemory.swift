@@ -14,7 +14,8 @@ public enum PeakMemory {
   /// The value of a `Name:   1234 kB` line of a /proc status file, in KiB.
   static func kibibytes(field: String, in status: String) -> Double? {
     for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-      let parts = line.dropFirst(field.count + 1).split(separator: " ", omittingEmptySubsequences: true)
+      // The value is padded with tabs and spaces: "VmHWM:\t  123456 kB".
+      let parts = line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
       if let number = parts.first.flatMap({ Double($0) }) { return number }
     }
     return nil
