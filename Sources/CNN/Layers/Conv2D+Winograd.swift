@@ -91,6 +91,7 @@ extension Conv2D {
       throw CNNError("Conv2D.winogradForward: Winograd F(2x2,3x3) needs a 3x3 kernel at stride 1, got \(g.k)x\(g.k) at stride \(g.s)")
     }
     let tilesY = (g.outH + 1) / 2, tilesX = (g.outW + 1) / 2, tiles = tilesY * tilesX
+    let vectorTilesX = tilesX / 8 * 8  // tiles done eight at a time with SIMD8; the rest one by one
     // The input zero-padded so that every 4x4 tile lies inside it: P on the top and left, and
     // enough on the bottom and right for the last (possibly half-used) tile.
     let paddedH = 2 * tilesY + 2, paddedW = 2 * tilesX + 2
@@ -124,20 +125,33 @@ extension Conv2D {
               // V = Bᵀ d B for every channel and tile; Bᵀ rows: d0 − d2, d1 + d2, d2 − d1, d1 − d3.
               for c in 0..<g.c {
                 for ty in 0..<tilesY {
-                  for tx in 0..<tilesX {
+                  // Eight tiles side by side at once, one tile per SIMD lane.
+                  for tx in Swift.stride(from: 0, to: vectorTilesX, by: 8) {
                     let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
-                    var t = [SIMD4<Float>](repeating: .zero, count: 4)
+                    let d0 = tileColumns(d), d1 = tileColumns(d + paddedW)
+                    let d2 = tileColumns(d + 2 * paddedW), d3 = tileColumns(d + 3 * paddedW)
+                    let base = v + c * tiles + ty * tilesX + tx
+                    storeInputTransform(d0 - d2, to: base, row: 0, planeStride: g.c * tiles)
+                    storeInputTransform(d1 + d2, to: base, row: 1, planeStride: g.c * tiles)
+                    storeInputTransform(d2 - d1, to: base, row: 2, planeStride: g.c * tiles)
+                    storeInputTransform(d1 - d3, to: base, row: 3, planeStride: g.c * tiles)
+                  }
+                  for tx in vectorTilesX..<tilesX {
+                    let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
                     let r0 = row4(d), r1 = row4(d + paddedW), r2 = row4(d + 2 * paddedW), r3 = row4(d + 3 * paddedW)
-                    t[0] = r0 - r2; t[1] = r1 + r2; t[2] = r2 - r1; t[3] = r1 - r3
                     let tile = ty * tilesX + tx
-                    for row in 0..<4 {
-                      let r = t[row]
+                    // Then the same combination along each row of t = Bᵀ d (that is, t B).
+                    @inline(__always) func store(_ r: SIMD4<Float>, row: Int) {
                       let base = v + (row * 4) * g.c * tiles + c * tiles + tile
                       base[0] = r[0] - r[2]
                       base[g.c * tiles] = r[1] + r[2]
                       base[2 * g.c * tiles] = r[2] - r[1]
                       base[3 * g.c * tiles] = r[1] - r[3]
                     }
+                    store(r0 - r2, row: 0)
+                    store(r1 + r2, row: 1)
+                    store(r2 - r1, row: 2)
+                    store(r1 - r3, row: 3)
                   }
                 }
               }
@@ -151,8 +165,30 @@ extension Conv2D {
               // Y = Aᵀ M A: Aᵀ rows are m0 + m1 + m2 and m1 − m2 − m3; keep the part inside H′ x W′.
               let outputImage = out.value + n * g.o * g.outH * g.outW
               for o in 0..<g.o {
+                let plane = outputImage + o * g.outH * g.outW
+                let bias = SIMD8<Float>(repeating: biasValues[o])
                 for ty in 0..<tilesY {
-                  for tx in 0..<tilesX {
+                  for tx in Swift.stride(from: 0, to: vectorTilesX, by: 8) {
+                    let base = UnsafeRawPointer(m + o * tiles + ty * tilesX + tx)
+                    let stride = g.o * tiles * 4  // bytes between the planes M[e]
+                    @inline(__always) func row(_ r: Int) -> FourVectors {
+                      FourVectors(
+                        base.loadUnaligned(fromByteOffset: (4 * r) * stride, as: SIMD8<Float>.self),
+                        base.loadUnaligned(fromByteOffset: (4 * r + 1) * stride, as: SIMD8<Float>.self),
+                        base.loadUnaligned(fromByteOffset: (4 * r + 2) * stride, as: SIMD8<Float>.self),
+                        base.loadUnaligned(fromByteOffset: (4 * r + 3) * stride, as: SIMD8<Float>.self))
+                    }
+                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
+                    let y = 2 * ty
+                    storeOutputRow(s0.c0 + s0.c1 + s0.c2 + bias, s0.c1 - s0.c2 - s0.c3 + bias,
+                                   to: plane + y * g.outW, from: 2 * tx, width: g.outW)
+                    if y + 1 < g.outH {
+                      storeOutputRow(s1.c0 + s1.c1 + s1.c2 + bias, s1.c1 - s1.c2 - s1.c3 + bias,
+                                     to: plane + (y + 1) * g.outW, from: 2 * tx, width: g.outW)
+                    }
+                  }
+                  for tx in vectorTilesX..<tilesX {
                     let base = m + o * tiles + ty * tilesX + tx
                     let stride = g.o * tiles
                     let m0 = SIMD4(base[0], base[stride], base[2 * stride], base[3 * stride])
@@ -161,7 +197,6 @@ extension Conv2D {
                     let m3 = SIMD4(base[12 * stride], base[13 * stride], base[14 * stride], base[15 * stride])
                     let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
                     let y = 2 * ty, xx = 2 * tx
-                    let plane = outputImage + o * g.outH * g.outW
                     let b = biasValues[o]
                     plane[y * g.outW + xx] = s0[0] + s0[1] + s0[2] + b
                     if xx + 1 < g.outW { plane[y * g.outW + xx + 1] = s0[1] - s0[2] - s0[3] + b }
@@ -257,6 +292,51 @@ extension Conv2D {
       }
     }
     return u
+  }
+}
+
+/// Four SIMD8 vectors: one row of a 4x4 tile for eight tiles at once (lane = tile).
+private struct FourVectors {
+  var c0, c1, c2, c3: SIMD8<Float>
+  init(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
+    (self.c0, self.c1, self.c2, self.c3) = (c0, c1, c2, c3)
+  }
+  static func + (a: FourVectors, b: FourVectors) -> FourVectors { FourVectors(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3) }
+  static func - (a: FourVectors, b: FourVectors) -> FourVectors { FourVectors(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3) }
+}
+
+/// Columns 0-3 of one row of eight adjacent 4x4 tiles (tiles start every 2 pixels): the even and
+/// odd lanes of 16 floats give columns 0 and 1, the same 2 floats further on give columns 2 and 3.
+@inline(__always) private func tileColumns(_ row: UnsafeMutablePointer<Float>) -> FourVectors {
+  let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+  let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
+  return FourVectors(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+}
+
+/// Stores row `row` of V = (Bᵀ d) B for eight tiles, given t = row `row` of Bᵀ d: the columns of
+/// t B are t0 − t2, t1 + t2, t2 − t1, t1 − t3, going to the planes V[4·row + column].
+@inline(__always) private func storeInputTransform(
+  _ t: FourVectors, to base: UnsafeMutablePointer<Float>, row: Int, planeStride: Int
+) {
+  let raw = UnsafeMutableRawPointer(base)
+  let bytes = planeStride * 4
+  raw.storeBytes(of: t.c0 - t.c2, toByteOffset: (4 * row) * bytes, as: SIMD8<Float>.self)
+  raw.storeBytes(of: t.c1 + t.c2, toByteOffset: (4 * row + 1) * bytes, as: SIMD8<Float>.self)
+  raw.storeBytes(of: t.c2 - t.c1, toByteOffset: (4 * row + 2) * bytes, as: SIMD8<Float>.self)
+  raw.storeBytes(of: t.c1 - t.c3, toByteOffset: (4 * row + 3) * bytes, as: SIMD8<Float>.self)
+}
+
+/// Writes one output row of eight 2x2 tiles: left and right pixels interleaved, clipped to `width`.
+@inline(__always) private func storeOutputRow(
+  _ left: SIMD8<Float>, _ right: SIMD8<Float>, to row: UnsafeMutablePointer<Float>, from x: Int, width: Int
+) {
+  var pixels = SIMD16<Float>()
+  pixels.evenHalf = left
+  pixels.oddHalf = right
+  if x + 16 <= width {
+    UnsafeMutableRawPointer(row + x).storeBytes(of: pixels, as: SIMD16<Float>.self)
+  } else {
+    for lane in 0..<(width - x) { row[x + lane] = pixels[lane] }
   }
 }
 

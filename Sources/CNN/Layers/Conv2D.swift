@@ -146,6 +146,36 @@ public final class Conv2D: Layer {
   }
 }
 
+// MARK: - Choosing an algorithm
+
+extension Conv2D {
+  /// The algorithm `.automatic` runs for a shape: a rule read off measurements on this machine
+  /// (2 Zen 3 cores, AVX2; `cnn-lessons bench` and chapter 10 show the numbers):
+  ///
+  /// - FFT for large kernels at stride 1 (K ≥ `fftMinimumKernelSize`): its cost hardly depends
+  ///   on K, while im2col's grows with K². For N8 C16 O16 32x32, forward+backward, FFT caught up
+  ///   with im2col at K = 11 and was 1.4x faster at K = 13.
+  /// - Winograd F(2x2,3x3) for 3x3 stride-1 layers with at least `winogradMinimumChannels` input
+  ///   and output channels: it needs many channels so that its 16 GEMMs (O, C)·(C, tiles) are
+  ///   large enough to run at full speed; with C = 1 it was 10x slower than im2col.
+  /// - im2col + GEMM otherwise: the best all-rounder.
+  public static func automaticAlgorithm(
+    inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, height: Int, width: Int
+  ) -> ConvolutionAlgorithm {
+    if stride == 1 && kernelSize >= fftMinimumKernelSize { return .fft }
+    if winogradApplies(kernelSize: kernelSize, stride: stride)
+      && inChannels >= winogradMinimumChannels && outChannels >= winogradMinimumChannels {
+      return .winograd
+    }
+    return .im2col
+  }
+
+  /// The smallest kernel for which `.automatic` picks FFT convolution (measured crossover).
+  public static let fftMinimumKernelSize = 11
+  /// The fewest input and output channels for which `.automatic` picks Winograd (measured).
+  public static let winogradMinimumChannels = 64
+}
+
 // MARK: - Shapes
 
 extension Conv2D {

@@ -175,6 +175,11 @@ public final class Page {
     console.line("    figure \(fileName)")
   }
 
+  /// Writes `image` as `fileName` (PNG) into the chapter's folder and shows it with `caption`.
+  public func figure(_ fileName: String, _ image: Image, caption: String) throws {
+    try figure(fileName, caption: caption) { path in try PNG.write(image, to: path) }
+  }
+
   /// Links to the library files this step runs (paths from the package root, `Sources/CNN/...`).
   public func code(_ files: String...) {
     let links = files.map { "[`\($0)`](../../\($0))" }
@@ -184,6 +189,11 @@ public final class Page {
   /// A "Try this" suggestion: an edit to make in the chapter's file and what to expect.
   public func tryThis(_ text: String) {
     tryThisBlocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
+
+  /// A progress bar for a long loop, drawn on this page's console.
+  public func progress(_ label: String, total: Int, unit: String = "steps") -> Progress {
+    Progress(label, total: total, unit: unit, console: console)
   }
 
   // MARK: - Checks

@@ -1,0 +1,167 @@
+// Checkpoints: every parameter and buffer of a model in one little-endian binary file, checked by
+// magic, version, names, shapes, lengths and a CRC-32 before a single value is written back.
+
+import CZlib
+import Foundation
+
+/// Saves and loads a model's parameters and buffers (running statistics).
+///
+/// Format version 1, all integers little-endian UInt32:
+///
+///     "CNNCKPT1"                                  8 bytes of magic
+///     version = 1, entryCount
+///     entryCount × { nameLength, name (UTF-8), rank, rank × dimension, count × Float32 }
+///     CRC-32 (zlib) of every byte before it
+///
+/// Entries come in the model's order: `parameters` then `buffers`.
+public enum Checkpoint {
+  static let magic = Array("CNNCKPT1".utf8)
+  static let version: UInt32 = 1
+
+  /// Writes `model` to `path`, through a temporary file renamed into place, so a crash mid-write
+  /// never leaves a half-written checkpoint under the real name.
+  public static func save(_ model: Layer, to path: String) throws {
+    var bytes = magic
+    append(version, to: &bytes)
+    let entries = model.parameters + model.buffers
+    append(UInt32(entries.count), to: &bytes)
+    for entry in entries {
+      let name = Array(entry.name.utf8)
+      append(UInt32(name.count), to: &bytes)
+      bytes += name
+      append(UInt32(entry.value.rank), to: &bytes)
+      for dimension in entry.value.shape { append(UInt32(dimension), to: &bytes) }
+      for value in entry.value.scalars { append(value.bitPattern, to: &bytes) }
+    }
+    append(checksum(bytes[...]), to: &bytes)
+
+    let temporary = path + ".tmp"
+    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+      throw CNNError("cannot write checkpoint \(temporary): check that the folder exists and is writable")
+    }
+    guard rename(temporary, path) == 0 else {
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw CNNError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Reads `path` into `model`, or throws a one-line `CNNError` and leaves the model untouched.
+  ///
+  /// Everything is validated first: magic, version, the structure against the file length, the
+  /// checksum, and every entry's name and shape against the model. Only then are values copied.
+  public static func load(into model: Layer, from path: String) throws {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CNNError("cannot read checkpoint \(path): no such file or not readable")
+    }
+    let entries = try decode([UInt8](data), path: path)
+    let targets = model.parameters + model.buffers
+    guard entries.count == targets.count else {
+      throw CNNError("checkpoint \(path) holds \(entries.count) tensors but the model has \(targets.count)")
+    }
+    for (entry, target) in zip(entries, targets) {
+      guard entry.name == target.name else {
+        throw CNNError("checkpoint \(path): found '\(entry.name)' where the model has '\(target.name)'")
+      }
+      guard entry.shape == target.value.shape else {
+        throw CNNError("checkpoint \(path): '\(entry.name)' has shape \(entry.shape) but the model expects \(target.value.shape)")
+      }
+    }
+    for (entry, target) in zip(entries, targets) {
+      target.value = Tensor(shape: entry.shape, scalars: entry.scalars)
+    }
+  }
+
+  /// One decoded entry.
+  struct Entry {
+    let name: String
+    let shape: [Int]
+    let scalars: [Float]
+  }
+
+  /// Parses and validates a whole file image; throws before returning anything partial.
+  static func decode(_ bytes: [UInt8], path: String) throws -> [Entry] {
+    var reader = Reader(bytes: bytes, path: path)
+    guard bytes.count >= magic.count || !magic.starts(with: bytes) else {
+      throw CNNError("checkpoint \(path) is truncated: only \(bytes.count) bytes")
+    }
+    guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+      throw CNNError("\(path) is not a cnn-lessons checkpoint (wrong magic number)")
+    }
+    reader.position = magic.count
+    let fileVersion = try reader.uint32("the format version")
+    guard fileVersion == version else {
+      throw CNNError("checkpoint \(path) has format version \(fileVersion), this program reads version \(version)")
+    }
+    let count = Int(try reader.uint32("the entry count"))
+    var entries: [Entry] = []
+    for index in 0..<count {
+      let nameLength = Int(try reader.uint32("the name length of entry \(index)"))
+      let nameBytes = try reader.bytes(nameLength, "the name of entry \(index)")
+      guard let name = String(validating: nameBytes, as: UTF8.self) else {
+        throw CNNError("checkpoint \(path) is corrupt: entry \(index) has an invalid name")
+      }
+      let rank = Int(try reader.uint32("the rank of '\(name)'"))
+      guard rank <= 8 else { throw CNNError("checkpoint \(path) is corrupt: '\(name)' claims rank \(rank)") }
+      var shape: [Int] = []
+      for _ in 0..<rank { shape.append(Int(try reader.uint32("the shape of '\(name)'"))) }
+      // A corrupt shape must not overflow the multiplication: refuse products beyond the file.
+      var elementCount = 1
+      for dimension in shape {
+        let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
+        guard !overflow, product <= bytes.count else {
+          throw CNNError("checkpoint \(path) is corrupt or truncated: '\(name)' claims shape \(shape)")
+        }
+        elementCount = product
+      }
+      let raw = try reader.bytes(elementCount * 4, "the values of '\(name)'")
+      var scalars = [Float](repeating: 0, count: elementCount)
+      for i in 0..<elementCount {
+        let b = raw.startIndex + 4 * i
+        let word = UInt32(raw[b]) | UInt32(raw[b + 1]) << 8 | UInt32(raw[b + 2]) << 16 | UInt32(raw[b + 3]) << 24
+        scalars[i] = Float(bitPattern: word)
+      }
+      entries.append(Entry(name: name, shape: shape, scalars: scalars))
+    }
+    let payloadEnd = reader.position
+    let stored = try reader.uint32("the checksum")
+    guard reader.position == bytes.count else {
+      throw CNNError("checkpoint \(path) is corrupt: \(bytes.count - reader.position) unexpected bytes after the checksum")
+    }
+    guard stored == checksum(bytes[0..<payloadEnd]) else {
+      throw CNNError("checkpoint \(path) is corrupt: checksum mismatch")
+    }
+    return entries
+  }
+
+  /// Reads little-endian fields with a bounds check on every read.
+  struct Reader {
+    let bytes: [UInt8]
+    let path: String
+    var position = 0
+
+    mutating func bytes(_ count: Int, _ what: String) throws -> ArraySlice<UInt8> {
+      guard count >= 0, count <= bytes.count - position else {
+        throw CNNError("checkpoint \(path) is truncated: it ends (at \(bytes.count) bytes) inside \(what)")
+      }
+      defer { position += count }
+      return bytes[position..<position + count]
+    }
+
+    mutating func uint32(_ what: String) throws -> UInt32 {
+      let b = try bytes(4, what)
+      let i = b.startIndex
+      return UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+    }
+  }
+
+  static func append(_ value: UInt32, to bytes: inout [UInt8]) {
+    bytes += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+  }
+
+  /// zlib's CRC-32 of `bytes`.
+  static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    bytes.withUnsafeBufferPointer { buffer in
+      UInt32(crc32(0, buffer.baseAddress, uInt(buffer.count)))
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// Mini-batches: a seeded shuffle of the example indices for every epoch, cut into batches,
+// and `gather`, which copies the chosen examples into one contiguous batch tensor.
+
+/// The batches of one dataset, reshuffled per epoch with a seed so every run repeats exactly.
+///
+/// The order of epoch e depends only on (seed, e), not on how many epochs were drawn before,
+/// so resuming at epoch e reproduces the same batches. The last batch may be smaller.
+public struct MiniBatches: Sendable {
+  public let count: Int
+  public let batchSize: Int
+  public let shuffles: Bool
+  public let seed: UInt64
+
+  public init(count: Int, batchSize: Int, shuffles: Bool = true, seed: UInt64) {
+    precondition(count >= 0 && batchSize >= 1, "MiniBatches needs count ≥ 0 and batchSize ≥ 1")
+    self.count = count
+    self.batchSize = batchSize
+    self.shuffles = shuffles
+    self.seed = seed
+  }
+
+  /// ⌈count / batchSize⌉.
+  public var batchCount: Int { (count + batchSize - 1) / batchSize }
+
+  /// The example indices of every batch of `epoch`, in order.
+  public func batches(epoch: Int) -> [[Int]] {
+    var order = Array(0..<count)
+    if shuffles {
+      // Mix the epoch into the seed (golden-ratio increment, as SplitMix64 itself steps).
+      var generator = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+      order = order.permuted(using: &generator)
+    }
+    return stride(from: 0, to: count, by: batchSize).map { start in
+      Array(order[start..<min(start + batchSize, count)])
+    }
+  }
+}
+
+/// The examples at `indices` along the first dimension, copied into one tensor (N′, …).
+public func gather(images: Tensor, indices: [Int]) -> Tensor {
+  precondition(images.rank >= 1, "gather needs a batch dimension, got \(images.shape)")
+  let itemSize = images.count / max(images.shape[0], 1)
+  var shape = images.shape
+  shape[0] = indices.count
+  var batch = Tensor(zeros: shape)
+  images.withUnsafeBufferPointer { source in
+    batch.withUnsafeMutableBufferPointer { target in
+      for (row, index) in indices.enumerated() {
+        precondition(index >= 0 && index < images.shape[0], "gather: index \(index) out of 0..<\(images.shape[0])")
+        let from = source.baseAddress! + index * itemSize
+        (target.baseAddress! + row * itemSize).update(from: from, count: itemSize)
+      }
+    }
+  }
+  return batch
+}

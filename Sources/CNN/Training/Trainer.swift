@@ -1,0 +1,89 @@
+// The training loop, once: mini-batches, forward, softmax cross-entropy, backward, optimizer step;
+// and evaluation in inference mode. Lessons and the benchmark call these instead of copying them.
+
+/// Trains a classifier with softmax cross-entropy and evaluates it.
+public final class Trainer {
+  public let model: Layer
+  public let optimizer: Optimizer
+  public let batchSize: Int
+  public let seed: UInt64
+
+  /// What one epoch measured.
+  public struct EpochResult: Sendable {
+    /// The mean of the batch losses.
+    public let meanLoss: Float
+    /// Every batch's loss, in order (for loss curves).
+    public let losses: [Float]
+    /// Accuracy on the training batches as they were seen (training mode, weights changing).
+    public let trainingAccuracy: Float
+  }
+
+  /// `seed` fixes the shuffling of every epoch.
+  public init(model: Layer, optimizer: Optimizer, batchSize: Int, seed: UInt64) {
+    self.model = model
+    self.optimizer = optimizer
+    self.batchSize = batchSize
+    self.seed = seed
+  }
+
+  /// One optimizer step on one batch; returns the batch loss and logits.
+  @discardableResult
+  public func step(images: Tensor, labels: [Int]) throws -> (loss: Float, logits: Tensor) {
+    optimizer.zeroGrad()
+    let logits = try model.forward(images, mode: .training)
+    let (loss, gradLogits) = try softmaxCrossEntropy(logits: logits, labels: labels)
+    _ = model.backward(gradLogits)
+    optimizer.step()
+    return (loss, logits)
+  }
+
+  /// One pass over `images` (N, …) and `labels` in the seeded order of `epoch`.
+  ///
+  /// `progress(batchIndex, batchCount, loss)` is called after every batch (batchIndex from 0).
+  public func trainEpoch(
+    images: Tensor, labels: [Int], epoch: Int,
+    progress: ((_ batchIndex: Int, _ batchCount: Int, _ loss: Float) -> Void)? = nil
+  ) throws -> EpochResult {
+    guard images.rank >= 1, images.shape[0] == labels.count else {
+      throw CNNError("trainEpoch: \(images.shape.first ?? 0) images but \(labels.count) labels")
+    }
+    let batches = MiniBatches(count: labels.count, batchSize: batchSize, seed: seed).batches(epoch: epoch)
+    var losses: [Float] = []
+    var correct = 0
+    for (index, batch) in batches.enumerated() {
+      let batchLabels = batch.map { labels[$0] }
+      let (loss, logits) = try step(images: gather(images: images, indices: batch), labels: batchLabels)
+      guard loss.isFinite else {
+        throw CNNError("training diverged: loss is \(loss) at epoch \(epoch), batch \(index); lower the learning rate")
+      }
+      losses.append(loss)
+      correct += zip(logits.argmaxRows(), batchLabels).filter { $0 == $1 }.count
+      progress?(index, batches.count, loss)
+    }
+    let mean = losses.isEmpty ? 0 : losses.reduce(0, +) / Float(losses.count)
+    return EpochResult(meanLoss: mean, losses: losses, trainingAccuracy: Float(correct) / Float(max(labels.count, 1)))
+  }
+
+  /// Logits for all `images`, in inference mode, `batchSize` at a time.
+  public func predict(images: Tensor, batchSize: Int = 1000) throws -> Tensor {
+    try Trainer.predict(model, images: images, batchSize: batchSize)
+  }
+
+  /// Accuracy on a test set, in inference mode.
+  public func evaluate(images: Tensor, labels: [Int], batchSize: Int = 1000) throws -> Float {
+    accuracy(logits: try predict(images: images, batchSize: batchSize), labels: labels)
+  }
+
+  /// Logits of any model for all `images`, in inference mode, `batchSize` at a time.
+  public static func predict(_ model: Layer, images: Tensor, batchSize: Int = 1000) throws -> Tensor {
+    let count = images.shape.first ?? 0
+    var scalars: [Float] = []
+    var classes = 0
+    for start in stride(from: 0, to: count, by: max(batchSize, 1)) {
+      let logits = try model.forward(images.slice(start..<min(start + batchSize, count)), mode: .inference)
+      classes = logits.shape.last ?? 0
+      scalars.append(contentsOf: logits.scalars)
+    }
+    return Tensor(shape: [count, classes], scalars: scalars)
+  }
+}

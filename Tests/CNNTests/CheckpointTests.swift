@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import CNN
+
+private func temporaryPath(_ name: String) -> String {
+  FileManager.default.temporaryDirectory.appendingPathComponent("cnn-\(name)-\(getpid()).ckpt").path
+}
+
+private func smallModel(seed: UInt64) -> Sequential {
+  var rng = SeededGenerator(seed: seed)
+  return Sequential(BatchNorm2D(channels: 2), Flatten(), Dense(inputSize: 18, outputSize: 4, using: &rng))
+}
+
+/// Every parameter and buffer value of a model, for bit-for-bit comparisons.
+private func snapshot(_ model: Layer) -> [[UInt32]] {
+  (model.parameters + model.buffers).map { $0.value.scalars.map(\.bitPattern) }
+}
+
+@Test("checkpoint round trip is bit-identical, buffers included")
+func checkpointRoundTrip() throws {
+  let path = temporaryPath("roundtrip")
+  defer { try? FileManager.default.removeItem(atPath: path) }
+  let source = smallModel(seed: 1)
+  var rng = SeededGenerator(seed: 2)
+  _ = try source.forward(Tensor(randomNormal: [4, 2, 3, 3], using: &rng), mode: .training)  // move running stats
+  try Checkpoint.save(source, to: path)
+  #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+  let target = smallModel(seed: 99)
+  #expect(snapshot(target) != snapshot(source))
+  try Checkpoint.load(into: target, from: path)
+  #expect(snapshot(target) == snapshot(source))
+  let x = Tensor(randomNormal: [3, 2, 3, 3], using: &rng)
+  #expect(try target.forward(x, mode: .inference) == source.forward(x, mode: .inference))
+}
+
+/// Expects `load` to throw a one-line CNNError and to leave `model` exactly as it was.
+private func expectRefused(_ bytes: [UInt8], into model: Layer, _ label: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+  let path = temporaryPath("bad-\(label)")
+  defer { try? FileManager.default.removeItem(atPath: path) }
+  _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  let before = snapshot(model)
+  do {
+    try Checkpoint.load(into: model, from: path)
+    Issue.record("\(label): a bad checkpoint was accepted", sourceLocation: sourceLocation)
+  } catch let error as CNNError {
+    print("refused \(label): \(error)")
+    #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
+  }
+  #expect(snapshot(model) == before, "\(label): model changed by a refused load", sourceLocation: sourceLocation)
+}
+
+@Test("checkpoint: truncated, flipped-byte, wrong-shape, wrong-magic files are refused; model untouched")
+func checkpointRefusals() throws {
+  let path = temporaryPath("good")
+  defer { try? FileManager.default.removeItem(atPath: path) }
+  try Checkpoint.save(smallModel(seed: 3), to: path)
+  let good = [UInt8](FileManager.default.contents(atPath: path)!)
+  let model = smallModel(seed: 4)
+
+  for cut in [0, 5, 12, 40, good.count / 2, good.count - 1] {
+    try expectRefused(Array(good.prefix(cut)), into: model, "truncated at \(cut)")
+  }
+  for position in [3, 9, 30, good.count / 2, good.count - 2] {
+    var flipped = good
+    flipped[position] ^= 0x10
+    try expectRefused(flipped, into: model, "flipped byte \(position)")
+  }
+  try expectRefused(good + [0], into: model, "trailing byte")
+  // Same names, different shapes.
+  var rng = SeededGenerator(seed: 5)
+  let wider = Sequential(BatchNorm2D(channels: 2), Flatten(), Dense(inputSize: 18, outputSize: 5, using: &rng))
+  let widerPath = temporaryPath("wider")
+  defer { try? FileManager.default.removeItem(atPath: widerPath) }
+  try Checkpoint.save(wider, to: widerPath)
+  try expectRefused([UInt8](FileManager.default.contents(atPath: widerPath)!), into: model, "wrong shape")
+  // A different architecture.
+  try expectRefused([UInt8](FileManager.default.contents(atPath: path)!), into: Sequential(Flatten(), Dense(inputSize: 18, outputSize: 4, using: &rng)), "wrong model")
+  #expect(throws: CNNError.self) { try Checkpoint.load(into: model, from: temporaryPath("missing")) }
+  #expect(throws: CNNError.self) { try Checkpoint.save(model, to: "/nonexistent-folder/x.ckpt") }
+}
