@@ -79,6 +79,10 @@ public let gradientCheckTolerance: Float = 1e-2
 ///
 /// Kinks (ReLU at 0, max-pool ties) break finite differences: keep every input further than `step`
 /// from a kink, for example with `Tensor(gradientCheckInput:step:using:)`.
+///
+/// NOTE: a layer that draws random numbers in training mode (`Dropout`) draws a new mask on every
+/// forward pass, so its numeric gradient is meaningless; check it with `mode: .inference`, or test
+/// its backward against the mask directly (as DropoutTests does).
 public func gradientCheck(
   _ layer: Layer, input: Tensor, seed: UInt64 = 0, step: Float = gradientCheckStep,
   mode: Mode = .training
