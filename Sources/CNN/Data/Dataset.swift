@@ -190,6 +190,10 @@ extension Dataset {
     let besideExecutable = executable.deletingLastPathComponent().appendingPathComponent(bundleName).path
     let folder = (besideExecutable as NSString).appendingPathComponent("MNIST")
     if FileManager.default.fileExists(atPath: folder) { return folder }
+    // Last resort for a binary moved away from its build folder: the gzipped files in the source tree.
+    let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Resources/MNIST").path
+    if FileManager.default.fileExists(atPath: sources) { return sources }
     throw CNNError(
       "bundled MNIST not found: the resource folder \(bundleName) is missing next to the executable (\(besideMain)); run through `swift run` or pass --data DIR")
   }
