@@ -151,12 +151,12 @@ extension Dataset {
     }
     let kept = min(imageCount, limit ?? imageCount)
     let pixelCount = kept * rows * columns
-    var scalars = [Float](repeating: 0, count: pixelCount)
-    imageFile.bytes.withUnsafeBufferPointer { source in
-      scalars.withUnsafeMutableBufferPointer { target in
+    let scalars = [Float](unsafeUninitializedCapacity: pixelCount) { target, initialized in
+      imageFile.bytes.withUnsafeBufferPointer { source in
         // Divide (not multiply by 1/255) so that round(pixel · 255) gives back the exact byte.
         for i in 0..<pixelCount { target[i] = Float(source[i]) / 255 }
       }
+      initialized = pixelCount
     }
     return Dataset(
       images: Tensor(shape: [kept, 1, rows, columns], scalars: scalars),
