@@ -10,15 +10,15 @@ import Testing
 
 @Suite("LeNet-5 training trace vs PyTorch")
 struct LeNetTraceTests {
-  /// Tolerances, all measured (see the report in the fixtures commit) and checked against planted
+  /// Initial forward pass: logits O(0.1) from float32 sums of up to 400 terms. Measured 1.5e-8.
+  static let logitTolerance: Float = 1e-5
+
+  /// Tolerances, all measured (`CNN_FIXTURE_REPORT=1` prints every comparison) and checked against planted
   /// optimizer bugs with PyTorch itself. SGD with lr 0.01 moves the weights little and smoothly,
   /// so they match element by element. Adam normalises every gradient to a step of about lr, so
   /// weights whose gradient hovers near zero flip direction on rounding noise: perturbing PyTorch's
   /// own initial weights by 1e-7 moves its final Adam weights by up to 1.2e-3 (0.8% of 7.weight's
   /// elements by more than 1e-5). Adam's weights are therefore compared as whole updates.
-  /// Initial forward pass: logits O(0.1) from float32 sums of up to 400 terms. Measured 1.5e-8.
-  static let logitTolerance: Float = 1e-5
-
   struct Tolerances {
     /// The 10 losses (≈ 2.3, so the scaled bound is ≈ 2e-5 absolute). Measured ≤ 4.8e-7. Noise
     /// bound: perturbing PyTorch's initial weights by 1e-6 moves its Adam losses by 4e-6; Adam
