@@ -86,4 +86,21 @@ struct Conv2DFixtureTests {
     c.check(output: output, gradInput: gradInput, gradWeight: layer.weight.grad,
             gradBias: c.bias == nil ? nil : layer.bias.grad, label: "layer(\(algorithm))")
   }
+
+  /// A case small enough to check by hand, as a literal (values from F.conv2d): the kernel
+  /// [[1, 0], [0, −1]] subtracts each pixel's lower-right neighbour, so on 1…9 every output is
+  /// x − (x + 4) + 0.5 = −3.5; with gradOutput = 1 each gradWeight tap sums the pixels it saw.
+  @Test("a hand-checkable 2x2 kernel on 1…9 matches F.conv2d exactly")
+  func literal() throws {
+    let input = Tensor(shape: [1, 1, 3, 3], scalars: (1...9).map(Float.init))
+    let weight = Tensor(shape: [1, 1, 2, 2], scalars: [1, 0, 0, -1])
+    let output = try Conv2D.directForward(
+      input: input, weight: weight, bias: Tensor(shape: [1], scalars: [0.5]), stride: 1, padding: 0)
+    #expect(output == Tensor(shape: [1, 1, 2, 2], scalars: [-3.5, -3.5, -3.5, -3.5]))
+    let grads = Conv2D.directBackward(
+      gradOutput: Tensor(repeating: 1, shape: [1, 1, 2, 2]), input: input, weight: weight, stride: 1, padding: 0)
+    #expect(grads.gradInput.scalars == [1, 1, 0, 1, 0, -1, 0, -1, -1])
+    #expect(grads.gradWeight.scalars == [12, 16, 24, 28])
+    #expect(grads.gradBias.scalars == [4])
+  }
 }
