@@ -74,14 +74,15 @@ struct FastConvolution: Chapter {
     ]
     for (y, x) in picked {
       figurePanels.append(heatmap(patch(y, x), title: "patch (\(y),\(x))", xLabel: "-> column \(y * outWidth + x)",
-                                  colorMap: .blues, limits: limits, format: { String(Int($0)) }, cellSize: 36))
+                                  colorMap: .blues, limits: limits, format: { String(Int($0)) },
+                                  cellSize: cellSize(fitting: "-> column 10", columns: k, minimum: 36)))
     }
     let columnsFigure = heatmap(
       columns.rows(), rowLabels: (0..<k * k).map { "i\($0 / k) j\($0 % k)" },
       columnLabels: (0..<columns.shape[1]).map { "\($0)" }, title: "im2col: (\(columns.shape[0]), \(columns.shape[1]))", xLabel: "column = y*W'+x",
       yLabel: "row = tap (i, j)", colorMap: .blues, limits: limits, format: { String(Int($0)) }, cellSize: 36)
     let copiesFigure = heatmap(copies.reshaped(to: [4, 5]).rows(), title: "col2im(ones)", xLabel: "copies of each pixel", colorMap: .blues,
-                               format: { String(Int($0)) }, cellSize: 36)
+                               format: { String(Int($0)) }, cellSize: cellSize(fitting: "copies of each pixel", columns: 5, minimum: 36))
     try page.figure("im2col.png", Figures.stack([
       Figures.stack(figurePanels, horizontally: true, gap: 16),
       Figures.stack([columnsFigure, copiesFigure], horizontally: true, gap: 24),
@@ -211,7 +212,7 @@ struct FastConvolution: Chapter {
       let b = Tensor(randomNormal: [n, n], using: &gemmGenerator).scalars
       var c = [Float](repeating: 0, count: n * n)
       let flops = 2 * Double(n) * Double(n) * Double(n)
-      let gemmTimer = Benchmark(repetitions: quick ? 2 : (n >= 512 ? 3 : 7), warmups: 1)
+      let gemmTimer = Benchmark(repetitions: quick ? 2 : (n >= 512 ? 5 : 9), warmups: 1)
       func blocked(threads: Int) -> Double {
         gemmTimer.measure {
           a.withUnsafeBufferPointer { a in
@@ -261,6 +262,23 @@ struct FastConvolution: Chapter {
       about $256^3$ multiply-adds stay on one thread on purpose (`Matmul+Blocked.swift`): waking a second
       thread costs more than it saves, so the two curves coincide on the left.
       """)
+    if bestOne > peakPerCore {
+      // More than the computed peak: the core ran faster than the clock /proc/cpuinfo reports.
+      page.prose("""
+        One thread measured *above* the computed peak: the core ran faster than the
+        \(formatted(clock.megahertz, .fixed(0))) MHz that /proc/cpuinfo reports (a virtual machine
+        usually reports the nominal clock, while the chip boosts). At 32 FLOP per cycle,
+        \(formatted(bestOne, .fixed(1))) GFLOP/s needs at least
+        \(formatted(bestOne / flopsPerCycle, .fixed(2))) GHz, so the true peak is at least that much higher.
+        """)
+    }
+    if bestTwo < 1.5 * bestOne {
+      page.prose("""
+        Two threads reached only \(formatted(bestTwo / bestOne, .fixed(2)))x the one-thread speed. On
+        an idle machine the second core nearly doubles large products; this run shared its two cores
+        with other jobs, and a thread that waits for a busy core holds back the whole product.
+        """)
+    }
     let xs = sizes.map(Double.init)
     try page.figure("gemm-gflops.png", lineChart([
       Series("gemm, 2 threads", x: xs, y: twoThreadRates, color: Color.palette[0], markers: true),

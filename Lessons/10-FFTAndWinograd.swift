@@ -66,7 +66,8 @@ struct FFTAndWinograd: Chapter {
       frequency left to right, vertical top to bottom (yellow = large, dark purple = near zero, \
       each panel on its own scale). The digit's energy sits near the centre (smooth strokes). The \
       Sobel-x kernel is zero along the vertical centre line (a derivative across x kills anything \
-      constant along x) and fades at the top edge (its [1, 2, 1] smoothing along y). Their \
+      constant along x) and at the left and right edges, and fades towards the top and bottom \
+      (its [1, 2, 1] smoothing along y). Their \
       product, right, is the digit's spectrum with that line cut out.
       """)
     try page.figure("fft-convolution.png", Figures.stack([
@@ -87,9 +88,9 @@ struct FFTAndWinograd: Chapter {
     let bT = Winograd.inputTransform.map { $0.map(Double.init) }  // Bᵀ, 4x4
     let aT = Winograd.outputTransform.map { $0.map(Double.init) }  // Aᵀ, 2x4
     try page.figure("winograd-transforms.png", Figures.stack([
-      heatmap(gMatrix, title: "G (4x3): kernel", colorMap: .diverging, limits: -1...1, cellSize: 40),
-      heatmap(bT, title: "B^T (4x4): input tile", colorMap: .diverging, limits: -1...1, cellSize: 40),
-      heatmap(aT, title: "A^T (2x4): output", colorMap: .diverging, limits: -1...1, cellSize: 40),
+      Self.matrix(gMatrix, "G (4x3): kernel", limits: -1...1),
+      Self.matrix(bT, "B^T (4x4): input tile", limits: -1...1),
+      Self.matrix(aT, "A^T (2x4): output", limits: -1...1),
     ], horizontally: true, gap: 24), caption: """
       The three fixed matrices of F(2x2,3x3) (red +, blue −, white 0). Bᵀ and Aᵀ hold only 0 and \
       ±1: transforming an input tile and the result costs additions only. G holds halves, but it \
@@ -106,24 +107,23 @@ struct FFTAndWinograd: Chapter {
     let tileDifference = zip(winogradTile.output.joined(), directTile.output.joined()).map { abs($0 - $1) }.max()!
     let handDifference = zip(yByHand.joined(), directTile.output.joined()).map { abs($0 - $1) }.max()!
     func cells(_ matrix: [[Float]]) -> [[Double]] { matrix.map { $0.map(Double.init) } }
-    let half: (Double) -> String = { $0 == $0.rounded() ? String(Int($0)) : String(format: "%.1f", $0) }
     try page.figure("winograd-tile.png", Figures.stack([
       Figures.stack([
-        heatmap(cells(g), title: "kernel g", colorMap: .diverging, format: half, cellSize: 40),
-        heatmap(cells(u), title: "U = G g G^T", colorMap: .diverging, format: half, cellSize: 40),
-        heatmap(cells(d), title: "tile d", colorMap: .diverging, format: half, cellSize: 40),
-        heatmap(cells(v), title: "V = B^T d B", colorMap: .diverging, format: half, cellSize: 40),
+        Self.matrix(cells(g), "kernel g"),
+        Self.matrix(cells(u), "U = G g G^T"),
+        Self.matrix(cells(d), "tile d"),
+        Self.matrix(cells(v), "V = B^T d B"),
       ], horizontally: true, gap: 16),
       Figures.stack([
-        heatmap(cells(m), title: "M = U (x) V: 16 products", colorMap: .diverging, format: half, cellSize: 40),
-        heatmap(cells(winogradTile.output), title: "Y = A^T M A", colorMap: .diverging, format: half, cellSize: 40),
-        heatmap(cells(directTile.output), title: "Y direct (36 products)", colorMap: .diverging, format: half, cellSize: 40),
+        Self.matrix(cells(m), "M = U (x) V"),
+        Self.matrix(cells(winogradTile.output), "Y = A^T M A"),
+        Self.matrix(cells(directTile.output), "Y direct"),
       ], horizontally: true, gap: 16),
     ], horizontally: false, gap: 16), caption: """
       One tile worked through (red +, blue −). Top: the kernel g and its transform U (computed \
       once per kernel), the input tile d and its transform V (additions only). Bottom: the 16 \
-      elementwise products M, and the 2x2 output Aᵀ M A (additions only) beside the direct \
-      result: the same four numbers.
+      elementwise products M = U ⊙ V (the only multiplications per tile), and the 2x2 output \
+      Aᵀ M A (additions only) beside the direct result, 36 multiplications: the same four numbers.
       """)
     let winogradCount = Winograd.multiplicationsPerTile
     let directCount = Winograd.directMultiplicationsPerTile
@@ -157,7 +157,9 @@ struct FFTAndWinograd: Chapter {
       let padding = k / 2  // "same" output size, the usual choice
       let weight = Tensor(randomNormal: [channels, channels, k, k], standardDeviation: 0.1, using: &generator)
       let gradOutput = Tensor(randomNormal: [batch, channels, size, size], using: &generator)
-      var row = ["\(k)x\(k)"]
+      var grid = 2
+      while grid < size + 2 * padding { grid *= 2 }  // the FFT grid, as Conv2D+FFT.swift picks it
+      var row = ["\(k)x\(k)", "\(grid)x\(grid)"]
       for algorithm in [ConvolutionAlgorithm.direct, .im2col, .fft, .winograd] {
         guard algorithm != .winograd || Conv2D.winogradApplies(kernelSize: k, stride: 1) else { row.append("—"); continue }
         guard algorithm != .direct || k <= directLimit else { row.append("—"); continue }
@@ -173,7 +175,7 @@ struct FFTAndWinograd: Chapter {
       progress.advance()
     }
     progress.finish()
-    page.table(headers: ["kernel", "direct", "im2col + GEMM", "FFT", "Winograd"], rows: timeRows)
+    page.table(headers: ["kernel", "FFT grid", "direct", "im2col + GEMM", "FFT", "Winograd"], rows: timeRows)
     let fftTimes = times[.fft]!, im2colTimes = times[.im2col]!, directTimes = times[.direct]!
     let crossover = zip(kernelSizes, zip(fftTimes, im2colTimes)).first { $0.1.0 < $0.1.1 }?.0
     let fftOverIm2colAtLargest = im2colTimes.last! / fftTimes.last!
@@ -186,8 +188,10 @@ struct FFTAndWinograd: Chapter {
     page.prose("""
       One forward and one backward pass of a layer with N=\(batch), C=O=\(channels), \(size)x\(size)
       inputs, padding K/2, best of \(timer.repetitions), measured now. im2col's cost grows with
-      $K^2$; the FFT's barely moves, because every kernel is transformed onto the same
-      \(Int(pow(2, ceil(log2(Double(size + 2 * (kernelSizes.last! / 2)))))))-point-wide grid and the product is elementwise.
+      $K^2$; the FFT's barely moves once the grid is fixed, because every kernel is transformed onto
+      the same grid and the product is elementwise whatever $K$ is. The grid must hold the padded
+      input ($H + 2P$, rounded up to a power of two), so the FFT's time steps up where the padding
+      pushes the grid to the next power of two (the "FFT grid" column), not with $K^2$.
       \(crossover.map { "In this run the FFT overtakes im2col at K = \($0)" } ?? "In this run the FFT never overtakes im2col")
       (\(formatted(fftOverIm2colAtLargest, .fixed(2)))x at K = \(kernelSizes.last!));
       `ConvolutionAlgorithm.automatic` switches to the FFT from K = \(Conv2D.fftMinimumKernelSize),
@@ -336,6 +340,13 @@ struct FFTAndWinograd: Chapter {
       let (re, im) = (spectrum.real.scalars[u * halfWidth + v], spectrum.imaginary.scalars[u * halfWidth + v])
       return log(1 + (re * re + im * im).squareRoot())
     }
+  }
+
+  /// A small signed matrix with every value written in its cell (red +, blue −), wide enough for its title.
+  static func matrix(_ values: [[Double]], _ title: String, limits: ClosedRange<Double>? = nil) -> Image {
+    heatmap(values, title: title, colorMap: .diverging, limits: limits,
+            format: { $0 == $0.rounded() ? String(Int($0)) : String(format: "%g", $0) },
+            cellSize: cellSize(fitting: title, columns: values[0].count, minimum: 48))
   }
 
   /// a · b for small matrices stored as rows (the Winograd transforms).

@@ -110,3 +110,9 @@ extension Tensor {
     return (0..<shape[0]).map { r in (0..<shape[1]).map { Double(scalars[r * shape[1] + $0]) } }
   }
 }
+
+/// A heatmap cell size at least `minimum` and wide enough that `columns` cells span `title`
+/// (the heatmap centres its title over the cells, so a narrow matrix would clip a long title).
+func cellSize(fitting title: String, columns: Int, minimum: Int) -> Int {
+  max(minimum, (BitmapFont.width(of: title) + 12 + columns - 1) / columns)
+}
