@@ -67,19 +67,16 @@ public final class BatchNorm2D: Layer {
       var variance = [Float](repeating: 0, count: channels)
       input.withUnsafeBufferPointer { x in
         for c in 0..<channels {
+          // Plane sums are vectorised (BatchNorm2D+Fast.swift); the batch total is in Double.
           var sum: Double = 0
           for image in 0..<n {
-            let base = (image * channels + c) * plane
-            for i in 0..<plane { sum += Double(x[base + i]) }
+            sum += planeSum(x.baseAddress! + (image * channels + c) * plane, count: plane)
           }
           let mu = sum / Double(m)
           var squares: Double = 0  // two passes: Σ(x − μ)² avoids the cancellation of Σx² − Mμ²
           for image in 0..<n {
-            let base = (image * channels + c) * plane
-            for i in 0..<plane {
-              let d = Double(x[base + i]) - mu
-              squares += d * d
-            }
+            squares += planeSquaredDeviations(
+              x.baseAddress! + (image * channels + c) * plane, count: plane, mean: Float(mu))
           }
           mean[c] = Float(mu)
           variance[c] = Float(squares / Double(m))  // biased: normalise as PyTorch does in training
@@ -99,19 +96,28 @@ public final class BatchNorm2D: Layer {
       inverseStd = runningVariance.value.scalars.map { 1 / ($0 + epsilon).squareRoot() }
     }
 
-    var xHat = input
+    // x̂ is kept only for training's backward; inference computes the same y without storing it.
+    // Both are written once into fresh storage (no copy of `input` first).
+    let training = mode == .training
+    var xHat = Tensor(zeros: training ? input.shape : [0])
     var output = Tensor(zeros: input.shape)
-    xHat.withUnsafeMutableBufferPointer { xh in
-      output.withUnsafeMutableBufferPointer { y in
-        scale.value.withUnsafeBufferPointer { gamma in
-          offset.value.withUnsafeBufferPointer { beta in
-            for image in 0..<n {
-              for c in 0..<channels {
-                let base = (image * channels + c) * plane
-                let (mu, r, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
-                for i in 0..<plane {
-                  xh[base + i] = (xh[base + i] - mu) * r
-                  y[base + i] = g * xh[base + i] + b
+    input.withUnsafeBufferPointer { x in
+      xHat.withUnsafeMutableBufferPointer { xh in
+        output.withUnsafeMutableBufferPointer { y in
+          scale.value.withUnsafeBufferPointer { gamma in
+            offset.value.withUnsafeBufferPointer { beta in
+              for image in 0..<n {
+                for c in 0..<channels {
+                  let base = (image * channels + c) * plane
+                  let (mu, r, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
+                  if training {
+                    for i in 0..<plane {
+                      xh[base + i] = (x[base + i] - mu) * r
+                      y[base + i] = g * xh[base + i] + b
+                    }
+                  } else {
+                    for i in 0..<plane { y[base + i] = g * ((x[base + i] - mu) * r) + b }
+                  }
                 }
               }
             }
@@ -119,7 +125,7 @@ public final class BatchNorm2D: Layer {
         }
       }
     }
-    cache = mode == .training ? Cache(xHat: xHat, inverseStd: inverseStd) : nil
+    cache = training ? Cache(xHat: xHat, inverseStd: inverseStd) : nil
     return output
   }
 
@@ -142,12 +148,11 @@ public final class BatchNorm2D: Layer {
         for c in 0..<channels {
           var sum: Double = 0
           var dot: Double = 0
-          for image in 0..<n {
+          for image in 0..<n {  // plane sums vectorised: BatchNorm2D+Fast.swift
             let base = (image * channels + c) * plane
-            for i in 0..<plane {
-              sum += Double(g[base + i])
-              dot += Double(g[base + i]) * Double(xh[base + i])
-            }
+            let plane = planeSumAndDot(g.baseAddress! + base, xh.baseAddress! + base, count: plane)
+            sum += plane.sum
+            dot += plane.dot
           }
           sumGrad[c] = Float(sum)
           sumGradXHat[c] = Float(dot)

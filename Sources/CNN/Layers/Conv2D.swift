@@ -113,13 +113,20 @@ public final class Conv2D: Layer {
   //   gradBias   += Σ_{n,y,x} gradOutput[n, o, y, x]
 
   public func backward(_ gradOutput: Tensor) -> Tensor {
+    backward(gradOutput, needsInputGradient: true)
+  }
+
+  /// As `backward(_:)`; without `needsInputGradient` the im2col path skips the gradInput GEMM and
+  /// col2im (over half of a first layer's backward time) and returns zeros.
+  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor {
     guard let cache else { preconditionFailure("Conv2D.backward called without a training-mode forward") }
     let result: (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor)
     switch cache.algorithm {
     case .direct:
       result = Conv2D.directBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
     case .im2col, .automatic:
-      result = Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
+      result = Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
+                                     computesGradInput: needsInputGradient)
     case .winograd:
       result = Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
     case .fft:

@@ -38,6 +38,12 @@ public protocol Layer: AnyObject {
   /// Must follow a `.training` forward pass.
   func backward(_ gradOutput: Tensor) -> Tensor
 
+  /// `backward` for a caller that may not use ∂L/∂input, such as the trainer for the network's
+  /// first layer (PyTorch likewise skips the gradient of an input that does not require one).
+  /// Parameter gradients accumulate as always; when `needsInputGradient` is false a layer may skip
+  /// computing ∂L/∂input and return zeros of the input's shape. The default calls `backward(_:)`.
+  func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor
+
   /// Trainable parameters in a stable order (the checkpoint order).
   var parameters: [Parameter] { get }
 
@@ -52,6 +58,7 @@ extension Layer {
   public var parameters: [Parameter] { [] }
   public var buffers: [Parameter] { [] }
   public var summary: String { String(describing: type(of: self)) }
+  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor { backward(gradOutput) }
 
   /// `layer(x, mode: .training)`: the call syntax, with the mode always visible.
   public func callAsFunction(_ input: Tensor, mode: Mode) throws -> Tensor {
@@ -88,7 +95,17 @@ public final class Sequential: Layer {
   }
 
   public func backward(_ gradOutput: Tensor) -> Tensor {
-    layers.reversed().reduce(gradOutput) { gradient, layer in layer.backward(gradient) }
+    backward(gradOutput, needsInputGradient: true)
+  }
+
+  /// Backward through every layer in reverse; only the first layer is told whether its input
+  /// gradient is needed (every other layer's input gradient feeds the layer before it).
+  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor {
+    var gradient = gradOutput
+    for index in layers.indices.reversed() {
+      gradient = layers[index].backward(gradient, needsInputGradient: index > 0 || needsInputGradient)
+    }
+    return gradient
   }
 
   /// The output of every layer for one input, for feature-map figures.

@@ -21,6 +21,9 @@ public final class MaxPool2D: Layer {
     let argmax: [Int32]  // (N, C, H′, W′), flat indices into the input
   }
   private var cache: Cache?
+  /// Whether 2x2 stride-2 pooling takes the specialised loop (MaxPool2D+Fast.swift); tests turn it
+  /// off to hold the fast path equal to the generic loops.
+  var usesFastPath = true
 
   /// Windows of `kernelSize`×`kernelSize`; `stride` defaults to `kernelSize` (no overlap).
   public init(kernelSize: Int, stride: Int? = nil) {
@@ -38,11 +41,21 @@ public final class MaxPool2D: Layer {
     let outHeight = try pooledSize(h, kernelSize: kernelSize, stride: stride, layer: summary, input: input)
     let outWidth = try pooledSize(w, kernelSize: kernelSize, stride: stride, layer: summary, input: input)
     var output = Tensor(zeros: [n, c, outHeight, outWidth])
-    var argmax = [Int32](repeating: 0, count: output.count)
+    // Reuse the last pass's argmax storage: dropping the cache first leaves it uniquely referenced,
+    // so it is overwritten in place instead of reallocated every batch.
+    var argmax = cache?.argmax ?? []
+    cache = nil
+    if argmax.count != output.count { argmax = [Int32](repeating: 0, count: output.count) }
     let (k, s) = (kernelSize, stride)
     input.withUnsafeBufferPointer { x in
       output.withUnsafeMutableBufferPointer { out in
         argmax.withUnsafeMutableBufferPointer { winner in
+          if k == 2 && s == 2 && usesFastPath {  // the common shape: MaxPool2D+Fast.swift
+            MaxPool2D.forward2x2(
+              input: x.baseAddress!, output: out.baseAddress!, argmax: winner.baseAddress!,
+              planes: n * c, height: h, width: w)
+            return
+          }
           for plane in 0..<(n * c) {
             let inBase = plane * h * w
             let outBase = plane * outHeight * outWidth

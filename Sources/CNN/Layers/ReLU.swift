@@ -13,10 +13,13 @@ public final class ReLU: Layer {
   public init() {}
 
   public func forward(_ input: Tensor, mode: Mode) throws -> Tensor {
-    var output = input
-    output.withUnsafeMutableBufferPointer { y in
-      for i in 0..<y.count { y[i] = max(y[i], 0) }
-    }
+    // One pass into fresh storage (copying `input` first and then clamping would be two).
+    let output = Tensor(shape: input.shape, scalars: [Float](unsafeUninitializedCapacity: input.count) { y, initialized in
+      input.withUnsafeBufferPointer { x in
+        for i in 0..<x.count { y[i] = max(x[i], 0) }
+      }
+      initialized = input.count
+    })
     cache = mode == .training ? Cache(input: input) : nil
     return output
   }
@@ -25,12 +28,16 @@ public final class ReLU: Layer {
 
   public func backward(_ gradOutput: Tensor) -> Tensor {
     guard let cache else { preconditionFailure("ReLU.backward called without a training-mode forward") }
-    var gradInput = gradOutput
-    gradInput.withUnsafeMutableBufferPointer { g in
-      cache.input.withUnsafeBufferPointer { x in
-        for i in 0..<g.count { g[i] = x[i] > 0 ? g[i] : 0 }
+    precondition(gradOutput.shape == cache.input.shape, "ReLU.backward: gradOutput \(gradOutput.shape) does not match the input \(cache.input.shape)")
+    // One pass into fresh storage: gradOutput is still referenced by the caller, so writing into
+    // a copy of it would first copy every element.
+    return Tensor(shape: gradOutput.shape, scalars: [Float](unsafeUninitializedCapacity: gradOutput.count) { gradInput, initialized in
+      gradOutput.withUnsafeBufferPointer { g in
+        cache.input.withUnsafeBufferPointer { x in
+          for i in 0..<g.count { gradInput[i] = x[i] > 0 ? g[i] : 0 }
+        }
       }
-    }
-    return gradInput
+      initialized = gradOutput.count
+    })
   }
 }

@@ -32,7 +32,8 @@ public final class Trainer {
     optimizer.zeroGrad()
     let logits = try model.forward(images, mode: .training)
     let (loss, gradLogits) = try softmaxCrossEntropy(logits: logits, labels: labels)
-    _ = model.backward(gradLogits)
+    // The images need no gradient: the first layer may skip computing it (a convolution does).
+    _ = model.backward(gradLogits, needsInputGradient: false)
     optimizer.step()
     return (loss, logits)
   }
