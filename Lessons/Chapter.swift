@@ -27,6 +27,8 @@ public var allChapters: [any Chapter.Type] {
     ConvolutionBackward.self,
     LearningAKernel.self,
     LeNet.self,
+    FastConvolution.self,
+    FFTAndWinograd.self,
   ]
 }
 

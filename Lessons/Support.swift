@@ -90,3 +90,29 @@ extension Tensor {
   /// The largest absolute value (the symmetric range of a diverging colour map).
   func maxMagnitude() -> Float { scalars.reduce(0) { Swift.max($0, abs($1)) } }
 }
+
+// Added for chapters 9 and 10 (fast convolution): timings, relative errors, heatmap rows.
+
+/// A time in seconds as milliseconds for a table.
+func milliseconds(_ seconds: Double) -> String {
+  formatted(seconds * 1e3, seconds < 0.01 ? .fixed(2) : .fixed(1)) + " ms"
+}
+
+/// max |a − b| / max |b|: a difference relative to the reference's scale.
+func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
+  a.maxAbsDifference(b) / max(b.maxMagnitude(), Float.leastNormalMagnitude)
+}
+
+extension Tensor {
+  /// The rows of a 2-D tensor as Doubles, for `heatmap`.
+  func rows() -> [[Double]] {
+    precondition(rank == 2, "rows needs an (H, W) tensor, got \(shape)")
+    return (0..<shape[0]).map { r in (0..<shape[1]).map { Double(scalars[r * shape[1] + $0]) } }
+  }
+}
+
+/// A heatmap cell size at least `minimum` and wide enough that `columns` cells span `title`
+/// (the heatmap centres its title over the cells, so a narrow matrix would clip a long title).
+func cellSize(fitting title: String, columns: Int, minimum: Int) -> Int {
+  max(minimum, (BitmapFont.width(of: title) + 12 + columns - 1) / columns)
+}

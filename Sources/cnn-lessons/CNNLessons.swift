@@ -20,7 +20,7 @@ struct CNNLessons: ParsableCommand {
         cnn-lessons run 3
         cnn-lessons run all --quick
       """,
-    subcommands: [List.self, Run.self])
+    subcommands: [List.self, Run.self, Bench.self])
 
   /// Prints `Error: <one line>` on standard error and exits non-zero: no stack trace.
   static func fail(_ error: Error) -> Never {
