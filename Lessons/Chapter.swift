@@ -19,6 +19,16 @@ public protocol Chapter {
 /// Every chapter, in course order.
 public var allChapters: [any Chapter.Type] {
   [
+    ImagesAsTensors.self,
+    ConvolutionByHand.self,
+    PaddingStrideChannels.self,
+    Pooling.self,
+    Backpropagation.self,
+    ConvolutionBackward.self,
+    LearningAKernel.self,
+    LeNet.self,
+    FastConvolution.self,
+    FFTAndWinograd.self,
   ]
 }
 
