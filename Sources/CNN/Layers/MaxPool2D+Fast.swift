@@ -3,7 +3,8 @@
 // window loops. Same numbers, same argmax and tie rule as the generic loops in MaxPool2D.swift.
 
 extension MaxPool2D {
-  /// Max pooling with K = 2, S = 2 over `planes` planes of H x W, on pointers.
+  /// Max pooling with K = 2, S = 2 over the planes `planes` (each H x W) of a batch, on pointers
+  /// to the whole input, output and argmax.
   ///
   ///     output[p, y, x] = max(input[p, 2y, 2x], input[p, 2y, 2x+1], input[p, 2y+1, 2x], input[p, 2y+1, 2x+1])
   ///
@@ -11,10 +12,10 @@ extension MaxPool2D {
   /// (the tie rule of `MaxPool2D`). `argmax` receives flat indices into the input.
   static func forward2x2(
     input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
-    planes: Int, height h: Int, width w: Int
+    planes: Range<Int>, height h: Int, width w: Int
   ) {
     let outHeight = h / 2, outWidth = w / 2
-    for plane in 0..<planes {
+    for plane in planes {
       let inBase = plane * h * w
       let outBase = plane * outHeight * outWidth
       for y in 0..<outHeight {
