@@ -145,16 +145,15 @@ extension Conv2D {
               let image = x.value + n * g.c * g.h * g.w
               if let workspace { im2col(image: image, columns: workspace, geometry: g) }
               let outputImage = out.value + n * g.o * spatial
+              // Start each output plane at its bias and let the GEMM accumulate onto it: one pass
+              // over the output instead of three (GEMM's zeroing, the product, a bias pass).
+              for o in 0..<g.o {
+                (outputImage + o * spatial).update(repeating: biasValues?[o] ?? 0, count: spatial)
+              }
               gemm(
                 transposeA: false, transposeB: false, m: g.o, n: spatial, k: rows,
                 a: w.value, b: workspace.map { UnsafePointer($0) } ?? image, c: outputImage,
-                accumulate: false, maxThreads: gemmThreads)
-              if let biasValues {
-                for o in 0..<g.o {
-                  let plane = outputImage + o * spatial
-                  for index in 0..<spatial { plane[index] += biasValues[o] }
-                }
-              }
+                accumulate: true, maxThreads: gemmThreads)
             }
           }
         }
