@@ -130,8 +130,8 @@ struct ConvolutionBackward: Chapter {
         ("difference", (comparison.analytic - comparison.numeric).plane(0, 0)),
       ], signed: true, scale: 24, annotate: true), caption: """
         The planted bug on a 6x6 input: the numeric gradient (left) and the buggy backward pass \
-        (middle) disagree everywhere except where the window is symmetric by chance; the \
-        difference (right) is as large as the gradient itself.
+        (middle) disagree almost everywhere; the difference (right) is as large as the gradient \
+        itself, which is why the relative error is near 1.
         """)
     }
 

@@ -128,7 +128,8 @@ public struct LeNet: Chapter {
       batchLosses: result.batchLosses, batchesPerEpoch: result.batchesPerEpoch,
       testAccuracies: result.testAccuracies.map(Double.init)), caption: """
       Left: the training loss of every batch (light) and its running mean (dark); it drops fast in \
-      the first few hundred batches, then slowly. Right: test accuracy after each epoch.
+      the first few hundred batches, then slowly; the small steps down at epochs 1 and 2 are the \
+      learning-rate decay. Right: test accuracy after each epoch.
       """)
 
     // Step 5: where it errs.

@@ -83,3 +83,17 @@ func trainerLearnsToy() throws {
   #expect(try trainer.predict(images: testImages, batchSize: 7).shape == [30, 3])
   #expect(throws: CNNError.self) { try trainer.trainEpoch(images: images, labels: [1, 2], epoch: 0) }
 }
+
+@Test("Trainer works on a Dataset and evaluates in inference mode without touching BN statistics")
+func trainerOnDataset() throws {
+  let (images, labels) = toyData(count: 24, seed: 37)
+  let dataset = Dataset(images: images, labels: labels, name: "toy", classNames: ["0", "1", "2"])
+  let model = tinyClassifier(seed: 38)
+  let trainer = Trainer(model: model, optimizer: SGD(parameters: model.parameters, learningRate: 0.05), batchSize: 6, seed: 39)
+  let result = try trainer.trainEpoch(on: dataset, epoch: 0)
+  #expect(result.losses.count == 4)
+  let statistics = model.buffers.map(\.value)
+  let accuracy = try trainer.evaluate(on: dataset, batchSize: 5)
+  #expect(accuracy >= 0 && accuracy <= 1)
+  #expect(model.buffers.map(\.value) == statistics)
+}

@@ -64,6 +64,19 @@ public final class Trainer {
     return EpochResult(meanLoss: mean, losses: losses, trainingAccuracy: Float(correct) / Float(max(labels.count, 1)))
   }
 
+  /// One pass over a dataset; see `trainEpoch(images:labels:epoch:progress:)`.
+  public func trainEpoch(
+    on dataset: Dataset, epoch: Int,
+    progress: ((_ batchIndex: Int, _ batchCount: Int, _ loss: Float) -> Void)? = nil
+  ) throws -> EpochResult {
+    try trainEpoch(images: dataset.images, labels: dataset.labels, epoch: epoch, progress: progress)
+  }
+
+  /// Accuracy on a dataset, in inference mode.
+  public func evaluate(on dataset: Dataset, batchSize: Int = 1000) throws -> Float {
+    try evaluate(images: dataset.images, labels: dataset.labels, batchSize: batchSize)
+  }
+
   /// Logits for all `images`, in inference mode, `batchSize` at a time.
   public func predict(images: Tensor, batchSize: Int = 1000) throws -> Tensor {
     try Trainer.predict(model, images: images, batchSize: batchSize)

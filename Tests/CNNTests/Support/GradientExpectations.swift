@@ -9,15 +9,15 @@ import Testing
 @discardableResult
 func expectGradientsMatch(
   _ layer: Layer, input shape: [Int], seed: UInt64 = 1, tolerance: Float = gradientCheckTolerance,
-  smooth: Bool = false, label: String,
+  smooth: Bool = false, step: Float = gradientCheckStep, label: String,
   sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> GradientCheckReport {
   var rng = SeededGenerator(seed: seed)
   // Smooth layers get normal inputs; piecewise-linear ones need inputs away from their kinks.
   let input = smooth
     ? Tensor(randomNormal: shape, using: &rng)
-    : Tensor(gradientCheckInput: shape, using: &rng)
-  let report = try gradientCheck(layer, input: input, seed: seed &+ 100)
+    : Tensor(gradientCheckInput: shape, step: step, using: &rng)
+  let report = try gradientCheck(layer, input: input, seed: seed &+ 100, step: step)
   print("gradcheck \(label) \(shape): \(report.entries.map { "\($0.name)=\($0.maxRelativeError)" }.joined(separator: " "))")
   #expect(
     report.maxRelativeError <= tolerance,
