@@ -30,6 +30,7 @@ let package = Package(
     .target(
       name: "CNN",
       dependencies: ["CLibPNG", "CZlib"],
+      exclude: ["Benchmark/pytorch_reference.py"],
       resources: [.copy("Resources/MNIST")],
       swiftSettings: nativeCPU),
     .target(

@@ -19,8 +19,21 @@ public protocol Chapter {
 /// Every chapter, in course order.
 public var allChapters: [any Chapter.Type] {
   [
+    ImagesAsTensors.self,
+    ConvolutionByHand.self,
+    PaddingStrideChannels.self,
+    Pooling.self,
+    Backpropagation.self,
+    ConvolutionBackward.self,
+    LearningAKernel.self,
+    LeNet.self,
+    FastConvolution.self,
+    FFTAndWinograd.self,
   ]
 }
+
+/// The numbers of every chapter, in course order.
+public var allChapterNumbers: [Int] { allChapters.map { $0.number } }
 
 /// Runs chapters and writes their pages.
 public enum LessonRunner {

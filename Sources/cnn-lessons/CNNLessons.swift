@@ -20,7 +20,7 @@ struct CNNLessons: ParsableCommand {
         cnn-lessons run 3
         cnn-lessons run all --quick
       """,
-    subcommands: [List.self, Run.self])
+    subcommands: [List.self, Run.self, Bench.self])
 
   /// Prints `Error: <one line>` on standard error and exits non-zero: no stack trace.
   static func fail(_ error: Error) -> Never {
@@ -52,13 +52,13 @@ extension CNNLessons {
         that has run. The exit status is 0 only when every check of every chapter passed.
 
         Examples:
-          cnn-lessons run 3                   one chapter
-          cnn-lessons run 2 5 7               several, in course order
-          cnn-lessons run all                 the whole course (a few minutes)
-          cnn-lessons run all --quick         small data, few steps: seconds per chapter
-          cnn-lessons run 8 --seed 7          another seed (printed on every page)
-          cnn-lessons run 1 --data ~/mnist    MNIST-named IDX files (raw or .gz) from a folder
-          cnn-lessons run 8 --dataset fashion Fashion-MNIST from /usr/share/datasets/fashion-mnist
+          cnn-lessons run 3                 # one chapter
+          cnn-lessons run 2 5 7             # several, in course order
+          cnn-lessons run all               # the whole course
+          cnn-lessons run all --quick       # seconds per chapter
+          cnn-lessons run 8 --seed 7        # another seed
+          cnn-lessons run 1 --data ~/mnist  # IDX files from a folder
+          cnn-lessons run 8 --dataset fashion
         """)
 
     @Argument(help: "Chapter numbers, or 'all'.")

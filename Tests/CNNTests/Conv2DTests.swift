@@ -302,7 +302,7 @@ func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
 
 // MARK: - Automatic choice
 
-@Test("automatic picks Winograd for wide 3x3 stride-1 layers, FFT for large kernels, im2col otherwise; a layer can override")
+@Test("automatic picks Winograd for 3x3 stride-1 layers with enough channels, FFT for large kernels, im2col otherwise; a layer can override")
 func automaticAlgorithmRule() {
   let wide = Conv2D.winogradMinimumChannels
   #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 1, height: 32, width: 32) == .winograd)

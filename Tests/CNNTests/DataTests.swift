@@ -167,6 +167,12 @@ struct DataTests {
     for i in stride(from: 20, to: bytes.count - 8, by: 7) { bytes[i] ^= 0x5a }
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     expectCNNError(["train-labels-idx1-ubyte.gz", "corrupt gzip"]) { _ = try IDX.read(path: path) }
+    // A trailer claiming a 4 GB size (ISIZE) is caught by zlib's length check, without a 4 GB buffer.
+    try writeGzip(payload, to: path)
+    var lying = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    for i in lying.count - 4..<lying.count { lying[i] = 0xff }
+    try Data(lying).write(to: URL(fileURLWithPath: path))
+    expectCNNError(["train-labels-idx1-ubyte.gz", "corrupt gzip"]) { _ = try IDX.read(path: path) }
     // Cut off halfway.
     try writeGzip(payload, to: path)
     let whole = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -57,6 +57,16 @@ struct FigureTests {
     #expect(big.pixels == [10, 10, 10, 200, 200, 200, 10, 10, 10, 200, 200, 200, 10, 10, 10, 200, 200, 200])
   }
 
+  @Test("stacked figures sit side by side or one above the other")
+  func stacking() {
+    let a = Image(width: 3, height: 2, channels: 3, fill: 0), b = Image(width: 4, height: 5, channels: 1, fill: 0)
+    let row = Image.stacked([a, b], horizontally: true, gap: 2)
+    #expect(row.width == 9 && row.height == 5)
+    #expect(row.pixel(x: 4, y: 0) == [255, 255, 255] && row.pixel(x: 5, y: 4) == [0, 0, 0])
+    let column = Image.stacked([a, b], horizontally: false, gap: 2)
+    #expect(column.width == 4 && column.height == 9)
+  }
+
   @Test("text renders glyph pixels at the requested scale and unknown characters as '?'")
   func text() {
     #expect(BitmapFont.width(of: "abc") == (3 * 6 - 1) * 2)

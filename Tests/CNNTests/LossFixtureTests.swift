@@ -32,4 +32,16 @@ struct LossFixtureTests {
     expectClose([try fixture.float("loss")], [result.loss], tolerance: Self.tolerance, label: "mse.loss")
     expectClose(try fixture.tensor("gradient"), result.gradient, tolerance: Self.tolerance, label: "mse.gradient")
   }
+
+  /// A literal case (values from F.cross_entropy): row 1 is logits 1, 2, 3 with label 2; row 2 is
+  /// uniform, so its loss is log 3 and its gradient (p − onehot) / N is (−2/3, 1/3, 1/3) / 2.
+  @Test("a two-row literal case matches F.cross_entropy")
+  func literal() throws {
+    let result = try softmaxCrossEntropy(logits: Tensor([[1, 2, 3], [0, 0, 0]]), labels: [2, 0])
+    expectClose([0.7531091], [result.loss], tolerance: Self.tolerance, label: "literal.loss")
+    expectClose(
+      Tensor([[0.04501529, 0.122364245, -0.1673795], [-0.33333334, 0.16666666, 0.16666666]]), result.gradLogits,
+      tolerance: Self.tolerance, label: "literal.gradLogits")
+  }
 }
+

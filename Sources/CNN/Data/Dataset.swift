@@ -25,6 +25,7 @@ public struct Dataset: Sendable {
   /// One name per class: "0"..."9" for digits, "T-shirt/top"... for Fashion-MNIST.
   public var classNames: [String]
 
+  /// A dataset from tensors already in memory (e.g. a synthetic set in a lesson).
   public init(images: Tensor, labels: [Int], name: String, classNames: [String]) {
     precondition(images.rank == 4 && images.shape[0] == labels.count,
                  "Dataset needs images (N, C, H, W) and N labels, got \(images.shape) and \(labels.count)")
@@ -89,6 +90,7 @@ public enum DataSource: Sendable, Equatable {
 }
 
 extension Dataset {
+  /// MNIST's labels 0...9 are the digits themselves.
   public static let digitClassNames = (0...9).map(String.init)
   /// Fashion-MNIST's labels 0...9, from the dataset's README.
   public static let fashionClassNames = [
@@ -151,12 +153,12 @@ extension Dataset {
     }
     let kept = min(imageCount, limit ?? imageCount)
     let pixelCount = kept * rows * columns
-    var scalars = [Float](repeating: 0, count: pixelCount)
-    imageFile.bytes.withUnsafeBufferPointer { source in
-      scalars.withUnsafeMutableBufferPointer { target in
+    let scalars = [Float](unsafeUninitializedCapacity: pixelCount) { target, initialized in
+      imageFile.bytes.withUnsafeBufferPointer { source in
         // Divide (not multiply by 1/255) so that round(pixel · 255) gives back the exact byte.
         for i in 0..<pixelCount { target[i] = Float(source[i]) / 255 }
       }
+      initialized = pixelCount
     }
     return Dataset(
       images: Tensor(shape: [kept, 1, rows, columns], scalars: scalars),
@@ -190,6 +192,10 @@ extension Dataset {
     let besideExecutable = executable.deletingLastPathComponent().appendingPathComponent(bundleName).path
     let folder = (besideExecutable as NSString).appendingPathComponent("MNIST")
     if FileManager.default.fileExists(atPath: folder) { return folder }
+    // Last resort for a binary moved away from its build folder: the gzipped files in the source tree.
+    let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Resources/MNIST").path
+    if FileManager.default.fileExists(atPath: sources) { return sources }
     throw CNNError(
       "bundled MNIST not found: the resource folder \(bundleName) is missing next to the executable (\(besideMain)); run through `swift run` or pass --data DIR")
   }

@@ -25,12 +25,12 @@ public enum Gzip {
     }
     let bytes = [UInt8](raw)
     guard bytes.starts(with: magic) else { return bytes }
-    return try inflate(path: path, name: name, trailer: bytes.suffix(4))
+    return try inflate(path: path, name: name, compressedSize: bytes.count, trailer: bytes.suffix(4))
   }
 
   /// Decompresses a gzip file with gzread in a loop (gzread takes at most UInt32.max bytes per call).
   private static func inflate(
-    path: String, name: String, trailer: ArraySlice<UInt8>
+    path: String, name: String, compressedSize: Int, trailer: ArraySlice<UInt8>
   ) throws -> [UInt8] {
     guard let file = gzopen(path, "rb") else {
       throw CNNError("\(name): zlib cannot open the file (errno \(errno))")
@@ -44,7 +44,8 @@ public enum Gzip {
       for (i, byte) in trailer.enumerated() { expected |= Int(byte) << (8 * i) }
     }
     // Inflate straight into the result, growing it if ISIZE was wrong (files over 4 GiB wrap it).
-    var capacity = max(expected, 1 << 16)
+    // A damaged file can claim any ISIZE, so the first allocation is capped at 32x the file size.
+    var capacity = max(min(expected, 32 * compressedSize), 1 << 16)
     var output = [UInt8]()
     var length = 0
     while true {

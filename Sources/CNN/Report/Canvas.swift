@@ -12,6 +12,7 @@ public struct Canvas: Sendable {
   /// RGB bytes, row-major.
   public private(set) var pixels: [UInt8]
 
+  /// A canvas filled with `background`.
   public init(width: Int, height: Int, background: Color = .white) {
     precondition(width > 0 && height > 0, "Canvas needs a positive size, got \(width)x\(height)")
     self.width = width
@@ -23,6 +24,7 @@ public struct Canvas: Sendable {
   /// The finished picture.
   public var image: Image { Image(width: width, height: height, channels: 3, pixels: pixels) }
 
+  /// Colours one pixel; coordinates outside the canvas are ignored.
   @inline(__always) public mutating func setPixel(x: Int, y: Int, _ color: Color) {
     guard x >= 0, y >= 0, x < width, y < height else { return }
     let i = (y * width + x) * 3
@@ -31,6 +33,7 @@ public struct Canvas: Sendable {
     pixels[i + 2] = color.blue
   }
 
+  /// Fills the rectangle with top-left corner (x, y), clipped to the canvas.
   public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: Color) {
     let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + w), y1 = min(height, y + h)
     guard x0 < x1, y0 < y1 else { return }
@@ -168,5 +171,18 @@ extension Image {
   public func rgb() -> Image {
     guard channels == 1 else { return self }
     return Image(width: width, height: height, channels: 3, pixels: pixels.flatMap { [$0, $0, $0] })
+  }
+
+  /// Figures side by side (`horizontally`) or one above the other, top-aligned, on white.
+  public static func stacked(_ images: [Image], horizontally: Bool, gap: Int = 12) -> Image {
+    let along = images.reduce(0) { $0 + (horizontally ? $1.width : $1.height) } + gap * max(0, images.count - 1)
+    let across = images.map { horizontally ? $0.height : $0.width }.max() ?? 1
+    var canvas = Canvas(width: max(1, horizontally ? along : across), height: max(1, horizontally ? across : along))
+    var offset = 0
+    for image in images {
+      canvas.draw(image, x: horizontally ? offset : 0, y: horizontally ? 0 : offset)
+      offset += (horizontally ? image.width : image.height) + gap
+    }
+    return canvas.image
   }
 }

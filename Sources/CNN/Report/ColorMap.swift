@@ -7,6 +7,7 @@ public struct Color: Sendable, Equatable, Hashable {
   public var red: UInt8, green: UInt8, blue: UInt8
   public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) { (self.red, self.green, self.blue) = (red, green, blue) }
 
+  // The figure palette: page background, text, axes, grid lines, tile borders, right and wrong.
   public static let white = Color(255, 255, 255)
   public static let black = Color(0, 0, 0)
   public static let text = Color(30, 30, 30)

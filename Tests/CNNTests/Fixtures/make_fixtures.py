@@ -3,6 +3,8 @@
 
 Run from anywhere:  python3 Tests/CNNTests/Fixtures/make_fixtures.py
 Needs Python 3 and torch (CPU). CI never runs this; the JSON it writes is committed.
+After regenerating, `CNN_FIXTURE_REPORT=1 swift test -c release --filter "Fixture|LeNetTrace"`
+prints the measured error of every comparison, to re-check the tolerances stated in the tests.
 
 Conventions (the Swift loader in Tests/CNNTestSupport/Fixture.swift relies on them):
   * every file has "format": 1, "seed", "torch" (torch.__version__) and "note";

@@ -1,0 +1,127 @@
+// Every chapter is a test: each runs in quick mode into a temporary folder, all its checks pass,
+// and the page it writes is complete (README.md, results.json, every linked image, PNGs decode).
+
+import CNN
+import Foundation
+import Testing
+
+@testable import Lessons
+
+/// A fresh temporary folder for one test.
+func temporaryFolder(_ name: String) throws -> String {
+  let path = NSTemporaryDirectory() + "cnn-lessons-\(name)-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
+
+/// The image files a page links with `![…](file.png)`.
+func linkedImages(in markdown: String) -> [String] {
+  var files: [String] = []
+  var rest = Substring(markdown)
+  while let open = rest.range(of: "](") {
+    rest = rest[open.upperBound...]
+    guard let close = rest.firstIndex(of: ")") else { break }
+    let target = String(rest[..<close])
+    if target.hasSuffix(".png") { files.append(target) }
+    rest = rest[close...]
+  }
+  return files
+}
+
+/// The chapters run by the tests share one cache (one dataset load) and one output folder, so
+/// chapters that reuse chapter 8's checkpoint exercise that path too.
+@Suite("Chapters run in quick mode", .serialized)
+struct ChapterRunTests {
+  static let output = NSTemporaryDirectory() + "cnn-lessons-chapters-\(ProcessInfo.processInfo.processIdentifier)"
+  static let cache = RunCache()
+
+  @Test("chapter runs with --quick, passes its checks and writes a complete page",
+        arguments: allChapterNumbers)
+  func chapterRuns(number: Int) throws {
+    let chapter = try #require(allChapters.first { $0.number == number })
+    let options = RunOptions(outputDirectory: Self.output, isQuick: true, isQuiet: true)
+    let outcomes = try LessonRunner.run([chapter], options: options, cache: Self.cache)
+    let outcome = try #require(outcomes.first)
+    #expect(outcome.summary.error == nil, "chapter \(number) stopped: \(outcome.summary.error ?? "")")
+    #expect(outcome.summary.checkCount > 0, "chapter \(number) ran no checks")
+    #expect(outcome.summary.checksPassed == outcome.summary.checkCount,
+            "chapter \(number): \(outcome.summary.checksPassed)/\(outcome.summary.checkCount) checks passed")
+
+    let readmePath = outcome.directory + "/README.md"
+    let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+    #expect(readme.contains("# Chapter \(number):"))
+    #expect(readme.contains("## Try this"))
+    #expect(readme.contains("Seed \(RunOptions.defaultSeed)"))
+
+    let json = try #require(FileManager.default.contents(atPath: outcome.directory + "/results.json"))
+    let results = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+    #expect((results["chapter"] as? NSNumber)?.intValue == number)
+    #expect(results["quick"] as? Bool == true)
+    #expect(results["title"] as? String == chapter.title)
+    #expect((results["seconds"] as? NSNumber) != nil)
+    #expect(results["metrics"] is [String: Any])
+    let checks = try #require(results["checks"] as? [[String: Any]])
+    #expect(checks.count == outcome.summary.checkCount)
+    for check in checks {
+      #expect(check["name"] is String && check["value"] != nil && check["threshold"] != nil && check["passed"] is Bool)
+    }
+
+    let images = linkedImages(in: readme)
+    #expect(!images.isEmpty, "chapter \(number) has no figures")
+    for file in images {
+      let image = try PNG.read(from: outcome.directory + "/" + file)
+      #expect(image.width > 0 && image.height > 0, "\(file) is empty")
+    }
+
+    let index = try String(contentsOfFile: Self.output + "/README.md", encoding: .utf8)
+    #expect(index.contains("(\(Page.folderName(number: number, slug: chapter.slug))/README.md)"))
+  }
+}
+
+@Suite("Runner and page")
+struct RunnerTests {
+  @Test("an unknown chapter is an error that lists the chapters")
+  func unknownChapter() {
+    #expect {
+      _ = try LessonRunner.chapters(matching: ["99"])
+    } throws: { error in
+      "\(error)".contains("unknown chapter '99'") && "\(error)".contains("1, 2, 3")
+    }
+  }
+
+  @Test("chapters are selected in course order without repeats")
+  func selection() throws {
+    let chosen = try LessonRunner.chapters(matching: ["3", "1", "3"])
+    #expect(chosen.map { $0.number } == [1, 3])
+    #expect(try LessonRunner.chapters(matching: ["all"]).count == allChapters.count)
+  }
+
+  @Test("a failed check fails the page but the chapter keeps running")
+  func failedCheck() throws {
+    let page = try Page(number: 99, slug: "scratch", title: "Scratch",
+                        options: RunOptions(outputDirectory: try temporaryFolder("page"), isQuiet: true))
+    page.check("passes", 0.5, below: 1)
+    page.check("fails", 2.0, below: 1)
+    page.check("NaN never passes", Double.nan, below: 1)
+    page.number("test accuracy", 0.987, format: .percent(2))
+    let summary = try page.write()
+    #expect(summary.checksPassed == 1 && summary.checkCount == 3 && !summary.passed)
+    let json = try String(contentsOfFile: page.directory + "/results.json", encoding: .utf8)
+    #expect(json.contains("\"test_accuracy\": 0.987"))
+    #expect(json.contains("\"value\": null"))  // NaN is not JSON
+    let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    #expect(parsed?["passed"] as? Bool == false)
+  }
+
+  @Test("an output folder under a regular file is a one-line error")
+  func unwritableOutput() throws {
+    let file = try temporaryFolder("file") + "/plain-file"
+    try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+    let options = RunOptions(outputDirectory: file + "/Output", isQuiet: true)
+    #expect {
+      _ = try LessonRunner.run([allChapters[0]], options: options)
+    } throws: { error in
+      !"\(error)".contains("\n") && "\(error)".contains("plain-file")
+    }
+  }
+}
