@@ -220,7 +220,8 @@ struct FFTAndWinograd: Chapter {
        xLabel: "kernel size K", yLabel: "time (ms, log scale)", logY: true), caption: """
       Time of one forward + backward pass against the kernel size (log scale: each grid line is a \
       factor). Follow the im2col line up as K grows and the nearly flat FFT line: where they cross \
-      is where the FFT starts to pay. Winograd is a single point at K = 3, the only size it handles.
+      is where the FFT starts to pay. Winograd is a single green point at K = 3, the only size it \
+      handles (when it is as fast as im2col it sits on the blue point; the table has both times).
       """)
 
     // Step 4: memory per algorithm.
