@@ -82,6 +82,7 @@ func comparisonRatios() {
   #expect(FigureKind(key: "conv.a.fwdbwd.ms") == .time)
   #expect(FigureKind(key: "gemm.1024.t2.gflops") == .rate)
   #expect(FigureKind(key: "lenet.train.images_per_s") == .rate)
+  #expect(FigureKind(key: "lenet.train.epoch_images_per_s") == .rate)
   #expect(FigureKind(key: "lenet.peak_rss_mb") == .memory)
   #expect(FigureKind(key: "lenet.test_accuracy") == .other)
   #expect(FigureKind.time.ratio(ours: 10, theirs: 20) == 2)

@@ -15,7 +15,7 @@ public enum FigureKind: Sendable, Equatable {
   public init(key: String) {
     let words = key.split(separator: ".")
     if words.contains("ms") { self = .time }
-    else if words.contains("gflops") || words.contains("images_per_s") { self = .rate }
+    else if words.contains("gflops") || words.contains(where: { $0.hasSuffix("images_per_s") }) { self = .rate }
     else if words.contains("peak_rss_mb") { self = .memory }
     else { self = .other }
   }

@@ -102,7 +102,7 @@ public struct BenchmarkResults: Sendable, Equatable {
       throw CNNError("\(source) is not a JSON object of benchmark figures")
     }
     var results = BenchmarkResults()
-    for key in object.keys.sorted() {
+    for key in object.keys.sorted(by: { (workloadRank($0), $0) < (workloadRank($1), $1) }) {
       if key.hasPrefix("meta.") {
         results.meta[String(key.dropFirst(5))] = "\(object[key]!)"
       } else if let number = object[key] as? NSNumber, !(object[key] is Bool) {
@@ -112,6 +112,14 @@ public struct BenchmarkResults: Sendable, Equatable {
       }
     }
     return results
+  }
+
+  /// Keys read back from JSON come in the order the workloads run (then alphabetically), so a
+  /// table of a file reads like the run that wrote it.
+  static func workloadRank(_ key: String) -> Int {
+    let first = key.split(separator: ".").first.map(String.init) ?? ""
+    let order = ["gemm", "numpy", "conv", "pool", "lenet", "modern", "inference"]
+    return order.firstIndex(of: first) ?? order.count
   }
 
   // MARK: - Table

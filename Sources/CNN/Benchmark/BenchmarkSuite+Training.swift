@@ -103,7 +103,9 @@ extension BenchmarkSuite {
       ("lenet", Models.leNet5(using: &generator)), ("modern", Models.modernConvNet(using: &generator)),
     ]
     for (name, model) in networks {
-      let measurement = try Benchmark(repetitions: options.repetitions).measure {
+      // Warm-up: one batch (workspaces, page faults), not a whole pass over the test set.
+      _ = try model.forward(testData.images.slice(0..<min(options.inferenceBatchSize, testData.count)), mode: .inference)
+      let measurement = try Benchmark(repetitions: options.repetitions, warmups: 0).measure {
         _ = try Trainer.predict(model, images: testData.images, batchSize: options.inferenceBatchSize)
       }
       record("inference.\(name).images_per_s", measurement.rate(work: images))
