@@ -48,8 +48,8 @@ struct ConvolutionByHand: Chapter {
       \(formatted(transposedEdges.maxMagnitude())): this kernel only sees vertical edges.
       """)
     try page.figure("edge-toy.png", Figures.panels([
-      ("input X (6x8)", toy), ("output X * [1, -1] (5x7)", edges),
-      ("transposed input (8x6)", transposedToy), ("its output (7x5)", transposedEdges),
+      ("X, 6x8", toy), ("X * [1,-1], 5x7", edges),
+      ("X transposed", transposedToy), ("its output", transposedEdges),
     ], signed: true, annotate: true), caption: """
       The edge toy. Red is +1, blue is −1, white is 0. Look at the two single columns of the second \
       panel: +1 where white (1) meets black (0), −1 where it turns back; the transposed image gives \

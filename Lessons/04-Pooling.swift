@@ -52,7 +52,7 @@ struct Pooling: Chapter {
     page.number("input cells that receive a gradient", winners, key: "argmax_cells")
     page.prose("""
       Backpropagating a gradient of 1 from every output marks the winner of each window: exactly
-      \(winners) of the 784 input cells (one per window, \(maxPooled.shape[2])² windows) receive
+      \(winners) of the \(digit.count) input cells (one per window, \(maxPooled.shape[2])² windows) receive
       it; the other three in each window get 0, because a small change there does not change the max.
       """)
     try page.figure("argmax-mask.png", Figures.panels([
@@ -91,10 +91,10 @@ struct Pooling: Chapter {
       the sum, but would disagree with PyTorch and with the forward pass, which returns one element.
       """)
     try page.figure("tie-rule.png", Figures.panels([
-      ("input: all 0.5", flat.plane(0, 0)), ("gradOutput", upstream.plane(0, 0)), ("gradInput", routed),
+      ("X: all 0.5", flat.plane(0, 0)), ("dY", upstream.plane(0, 0)), ("dX", routed),
     ], signed: false, scale: 40, annotate: true), caption: """
-      The tie rule on a constant map: each window's gradient (middle) lands whole on the top-left \
-      cell of its window (right); the other cells get 0.
+      The tie rule on a constant 4x4 map X (left): each window's gradient dY = gradOutput (middle) \
+      lands whole on the top-left cell of its window in dX = gradInput (right); the other cells get 0.
       """)
 
     // Step 4: PyTorch fixtures.

@@ -62,15 +62,18 @@ struct Backpropagation: Chapter {
       Softmax subtracts each row's maximum before `exp`, so even logits of 1000 do not overflow:
       softmax([1000, 999, −1000]) = [\(huge.scalars.map { formatted($0) }.joined(separator: ", "))].
       """)
-    let trainedLike = softmax(logits * 300)
+    // Stretch image 0's logits until they span 10 units, as a trained network's typically do.
+    let row0 = logits.slice(0..<1)
+    let stretch = 10 / max(row0.max() - row0.min(), 1e-6)
+    let trainedLike = softmax(row0 * stretch)
     try page.figure("softmax.png", Figures.bars(
       [("untrained", (0..<10).map { Double(probabilities[0, $0]) }),
-       ("logits × 300", (0..<10).map { Double(trainedLike[0, $0]) })],
+       ("logits x \(Int(stretch.rounded()))", (0..<10).map { Double(trainedLike[0, $0]) })],
       labels: (0..<10).map(String.init), title: "softmax probabilities for image 0 (label \(batch.labels[0]))"),
       caption: """
       Softmax of the untrained network's logits for one image (all bars near 0.1) and of the same \
-      logits scaled by 300, as a confident network would produce: the largest logit takes nearly \
-      all the probability.
+      logits stretched to span 10 units, as a trained network's do: the largest logit takes nearly \
+      all the probability, because softmax is exponential in the gaps between logits.
       """)
 
     // Step 3: the gradient check, parameter by parameter.

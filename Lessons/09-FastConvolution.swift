@@ -172,8 +172,10 @@ struct FastConvolution: Chapter {
       \(formatted(forwardSpeedups.max()!, .fixed(1)))x faster forward and
       \(formatted(backwardSpeedups.min()!, .fixed(1)))x to \(formatted(backwardSpeedups.max()!, .fixed(1)))x
       backward. The exact factors move from run to run; the order of magnitude does not. The direct
-      loops do one scalar multiply-add at a time between index computations and bounds tests; the
-      GEMM does 8 per instruction, two instructions per cycle, on data it has packed into cache.
+      loops (`Conv2D.directForward`) do one scalar multiply-add at a time, on one core, between
+      index computations and padding tests, in a chain the compiler cannot vectorise (Float
+      addition is not associative); the GEMM does 8 per instruction, two instructions per cycle,
+      on data it has packed into cache, and im2col splits the batch over both cores.
       The last column is the GEMM's speed inside the convolution: compare it with the square
       products of step 4.
       """)
@@ -260,7 +262,9 @@ struct FastConvolution: Chapter {
       \(formatted(bestTwo, .fixed(1))) on two (\(formatted(bestTwo / (2 * peakPerCore), .percent(0))) of
       both cores' peak); the naive loops manage \(formatted(naiveRates.max()!, .fixed(2))). Products below
       about $256^3$ multiply-adds stay on one thread on purpose (`Matmul+Blocked.swift`): waking a second
-      thread costs more than it saves, so the two curves coincide on the left.
+      thread costs more than it saves. For n < 256 both columns therefore run the very same
+      single-threaded code, and whatever difference the table shows there is the measurement noise
+      of this shared machine: a yardstick for reading the other numbers.
       """)
     if bestOne > peakPerCore {
       // More than the computed peak: the core ran faster than the clock /proc/cpuinfo reports.
@@ -291,8 +295,9 @@ struct FastConvolution: Chapter {
     caption: """
       Speed of an n x n matrix product against n. Solid lines are measured; dashed lines are the \
       peaks computed from the clock (\(formatted(clock.megahertz, .fixed(0))) MHz x 32 FLOP/cycle). \
-      Look at the gap between the naive loops at the bottom and the blocked SIMD GEMM, and at \
-      where the two-thread curve leaves the one-thread curve.
+      Look at the gap of two orders of magnitude between the naive loops at the bottom and the \
+      blocked SIMD GEMM; left of n = 256 both GEMM curves run the same one-thread code, so their \
+      gap there is noise.
       """)
 
     // Step 5: the memory im2col pays for its speed.

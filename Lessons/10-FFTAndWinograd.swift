@@ -73,17 +73,25 @@ struct FFTAndWinograd: Chapter {
     try page.figure("fft-convolution.png", Figures.stack([
       Figures.digitGrid([digit], labels: ["digit X, 28x28"], columns: 1, scale: 5),
       Figures.panels([("Sobel x (3x3)", sobel.plane(0, 0))], signed: true, scale: 30),
-      Figures.panels([("IFFT(X conj W), 32x32 grid", circular), ("top-left 26x26", viaFFT),
-                      ("direct, 26x26", direct)], signed: true, scale: 5),
+      Figures.panels([("IFFT(X conj W), 32x32", circular), ("its top-left 26x26", viaFFT),
+                      ("direct, 26x26", direct)], signed: true, scale: 6),
     ], horizontally: true), caption: """
       The inverse transform of the product (red positive, blue negative, white zero): the left \
       edge of every stroke turns red and the right edge blue, exactly as the direct Sobel-x \
-      output on the right. The last 6 rows and columns of the 32x32 grid are the circular \
-      wrap-around (positions whose window runs off the image), thrown away.
+      output on the right. The last \(side - valid) rows and columns of the \(side)x\(side) grid \
+      are the circular wrap-around (positions whose window runs off the image), thrown away.
       """)
 
     // Step 2: Winograd's transforms and one tile worked through.
     page.step("Winograd F(2x2,3x3): the transforms and one tile")
+    page.prose("""
+      A 3x3 kernel on a 4x4 input tile gives a 2x2 output tile; neighbouring tiles overlap by two
+      pixels, so the tiles step by 2 across the image. For each tile, four small matrix steps:
+      transform the kernel, $U = G g G^\\top$ (4x4, once per kernel, reused by every tile);
+      transform the input tile, $V = B^\\top d B$ (4x4); multiply elementwise, $M = U \\odot V$;
+      transform back, $Y = A^\\top M A$ (2x2). The matrices are fixed numbers (Lavin & Gray, 2015),
+      chosen so that only the elementwise product multiplies.
+      """)
     let gMatrix = Winograd.kernelTransform.map { $0.map(Double.init) }  // G, 4x3
     let bT = Winograd.inputTransform.map { $0.map(Double.init) }  // Bᵀ, 4x4
     let aT = Winograd.outputTransform.map { $0.map(Double.init) }  // Aᵀ, 2x4
@@ -136,7 +144,7 @@ struct FFTAndWinograd: Chapter {
       tile both give \(directTile.output.map { "[" + $0.map { String(Int($0)) }.joined(separator: ", ") + "]" }.joined(separator: ", ")).
       Over $C$ input and $O$ output channels the 16 elementwise products become 16 matrix products
       $(O, C) \\cdot (C, \\text{tiles})$, so `Conv2D.winogradForward` still rides on the GEMM of
-      chapter 9, with 2.25 times less work. Its catch: only 3x3 kernels at stride 1, and the halves
+      chapter 9, with 2.25 times fewer multiplications. Its catch: only 3x3 kernels at stride 1, and the halves
       in $G$ and the sums in $B^\\top$ grow rounding a little.
       """)
 
@@ -144,7 +152,7 @@ struct FFTAndWinograd: Chapter {
     page.step("Time against kernel size: the crossover")
     let (batch, channels, size) = quick ? (2, 4, 16) : (4, 16, 32)
     let kernelSizes = quick ? [1, 3, 5, 7] : [1, 3, 5, 7, 9, 11, 13, 15]
-    let timer = Benchmark(repetitions: quick ? 2 : 3, warmups: 1)
+    let timer = Benchmark(repetitions: quick ? 2 : 5, warmups: 1)
     // The direct loops need seconds per call at large K (chapter 9): one run each, and only up to 7x7.
     let directTimer = Benchmark(repetitions: 1, warmups: 0)
     let directLimit = 7
@@ -195,9 +203,11 @@ struct FFTAndWinograd: Chapter {
       \(crossover.map { "In this run the FFT overtakes im2col at K = \($0)" } ?? "In this run the FFT never overtakes im2col")
       (\(formatted(fftOverIm2colAtLargest, .fixed(2)))x at K = \(kernelSizes.last!));
       `ConvolutionAlgorithm.automatic` switches to the FFT from K = \(Conv2D.fftMinimumKernelSize),
-      a rule set from the kernel helper's measurements. At 3x3, Winograd runs at
-      \(formatted(winogradOverIm2col, .fixed(2)))x im2col's speed; its backward pass computes dX by
-      Winograd but dW by im2col, which dilutes the gain. The direct loops, timed once each and only
+      a rule set from the kernel helper's measurements. At 3x3, Winograd ran at
+      \(formatted(winogradOverIm2col, .fixed(2)))x im2col's speed in this run (above 1 is faster).
+      Its forward pass needs 2.25 times fewer multiplications, but the transforms cost additions
+      and memory traffic, its 16 GEMMs are only C = \(channels) deep, and its backward pass computes
+      dW by im2col anyway, so the measured gain is smaller than 2.25 and, on a shared machine, noisy. The direct loops, timed once each and only
       up to \(directLimit)x\(directLimit) because they need seconds beyond, lose everywhere.
       """)
     let ks = kernelSizes.map(Double.init)
@@ -210,7 +220,8 @@ struct FFTAndWinograd: Chapter {
        xLabel: "kernel size K", yLabel: "time (ms, log scale)", logY: true), caption: """
       Time of one forward + backward pass against the kernel size (log scale: each grid line is a \
       factor). Follow the im2col line up as K grows and the nearly flat FFT line: where they cross \
-      is where the FFT starts to pay. Winograd is a single point at K = 3, the only size it handles.
+      is where the FFT starts to pay. Winograd is a single green point at K = 3, the only size it \
+      handles (when it is as fast as im2col it sits on the blue point; the table has both times).
       """)
 
     // Step 4: memory per algorithm.
@@ -225,7 +236,7 @@ struct FFTAndWinograd: Chapter {
       }
       memoryRows.append(row)
     }
-    page.table(headers: ["algorithm", "forward workspace in floats (T = 2 threads)"] + memoryKernels.map { "bytes at K = \($0)" },
+    page.table(headers: ["algorithm", "forward workspace in floats (T = 2 threads)"] + memoryKernels.map { "at K = \($0)" },
                rows: memoryRows)
     let inputBytes = 4 * batch * channels * size * size
     let fftBytes = Self.workspaceBytes(.fft, batch: batch, c: channels, o: channels, k: 3, padding: 1, size: size)!

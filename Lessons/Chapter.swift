@@ -32,6 +32,9 @@ public var allChapters: [any Chapter.Type] {
   ]
 }
 
+/// The numbers of every chapter, in course order.
+public var allChapterNumbers: [Int] { allChapters.map { $0.number } }
+
 /// Runs chapters and writes their pages.
 public enum LessonRunner {
   /// The chapters named by `selectors` (numbers, or `all`), in course order without repeats.

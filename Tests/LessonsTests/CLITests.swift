@@ -44,8 +44,8 @@ func execute(_ arguments: [String]) throws -> Execution {
   process.arguments = arguments
   // Files rather than pipes: a chatty child can never block on a full pipe.
   let base = NSTemporaryDirectory() + "cnn-cli-io-\(UUID().uuidString)"
-  FileManager.default.createFile(atPath: base + ".out", contents: nil)
-  FileManager.default.createFile(atPath: base + ".err", contents: nil)
+  _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+  _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
   defer {
     try? FileManager.default.removeItem(atPath: base + ".out")
     try? FileManager.default.removeItem(atPath: base + ".err")

@@ -36,7 +36,7 @@ struct ChapterRunTests {
   static let cache = RunCache()
 
   @Test("chapter runs with --quick, passes its checks and writes a complete page",
-        arguments: allChapters.map(\.number))
+        arguments: allChapterNumbers)
   func chapterRuns(number: Int) throws {
     let chapter = try #require(allChapters.first { $0.number == number })
     let options = RunOptions(outputDirectory: Self.output, isQuick: true, isQuiet: true)
@@ -92,7 +92,7 @@ struct RunnerTests {
   @Test("chapters are selected in course order without repeats")
   func selection() throws {
     let chosen = try LessonRunner.chapters(matching: ["3", "1", "3"])
-    #expect(chosen.map(\.number) == [1, 3])
+    #expect(chosen.map { $0.number } == [1, 3])
     #expect(try LessonRunner.chapters(matching: ["all"]).count == allChapters.count)
   }
 

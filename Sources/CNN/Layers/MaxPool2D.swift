@@ -40,25 +40,31 @@ public final class MaxPool2D: Layer {
     var output = Tensor(zeros: [n, c, outHeight, outWidth])
     var argmax = [Int32](repeating: 0, count: output.count)
     let (k, s) = (kernelSize, stride)
-    input.withUnsafeBufferPointer { x in
-      output.withUnsafeMutableBufferPointer { out in
-        argmax.withUnsafeMutableBufferPointer { winner in
-          for plane in 0..<(n * c) {
-            let inBase = plane * h * w
-            let outBase = plane * outHeight * outWidth
-            for y in 0..<outHeight {
-              for xo in 0..<outWidth {
-                var best = inBase + (y * s) * w + xo * s
-                var bestValue = x[best]
-                for i in 0..<k {
-                  let row = inBase + (y * s + i) * w + xo * s
-                  for j in 0..<k where x[row + j] > bestValue {  // strict ">": the first maximum wins
-                    best = row + j
-                    bestValue = x[row + j]
+    let threads = poolingThreadCount(input.count)
+    input.withUnsafeBufferPointer { xBuffer in
+      output.withUnsafeMutableBufferPointer { outBuffer in
+        argmax.withUnsafeMutableBufferPointer { winnerBuffer in
+          let (xs, outs, winners) = (UncheckedSendable(xBuffer), UncheckedSendable(outBuffer), UncheckedSendable(winnerBuffer))
+          // Planes (n, c) are independent: each thread takes a contiguous stripe of them.
+          forEachStripe(of: n * c, threadCount: threads) { planes, _ in
+            let (x, out, winner) = (xs.value, outs.value, winners.value)
+            for plane in planes {
+              let inBase = plane * h * w
+              let outBase = plane * outHeight * outWidth
+              for y in 0..<outHeight {
+                for xo in 0..<outWidth {
+                  var best = inBase + (y * s) * w + xo * s
+                  var bestValue = x[best]
+                  for i in 0..<k {
+                    let row = inBase + (y * s + i) * w + xo * s
+                    for j in 0..<k where x[row + j] > bestValue {  // strict ">": the first maximum wins
+                      best = row + j
+                      bestValue = x[row + j]
+                    }
                   }
+                  out[outBase + y * outWidth + xo] = bestValue
+                  winner[outBase + y * outWidth + xo] = Int32(best)
                 }
-                out[outBase + y * outWidth + xo] = bestValue
-                winner[outBase + y * outWidth + xo] = Int32(best)
               }
             }
           }
@@ -76,10 +82,20 @@ public final class MaxPool2D: Layer {
     guard let cache else { preconditionFailure("MaxPool2D.backward called without a training-mode forward") }
     precondition(gradOutput.count == cache.argmax.count, "MaxPool2D.backward: gradOutput \(gradOutput.shape) does not match the last output")
     var gradInput = Tensor(zeros: cache.inputShape)
-    gradInput.withUnsafeMutableBufferPointer { gx in
-      gradOutput.withUnsafeBufferPointer { g in
-        cache.argmax.withUnsafeBufferPointer { winner in
-          for o in 0..<g.count { gx[Int(winner[o])] += g[o] }
+    let planes = cache.inputShape[0] * cache.inputShape[1]
+    let outputsPerPlane = gradOutput.count / max(planes, 1)
+    let threads = poolingThreadCount(gradInput.count)
+    gradInput.withUnsafeMutableBufferPointer { gxBuffer in
+      gradOutput.withUnsafeBufferPointer { gBuffer in
+        cache.argmax.withUnsafeBufferPointer { winnerBuffer in
+          let (gxs, gs, winners) = (UncheckedSendable(gxBuffer), UncheckedSendable(gBuffer), UncheckedSendable(winnerBuffer))
+          // A plane's winners lie in the same plane of the input, so stripes of planes never collide.
+          forEachStripe(of: planes, threadCount: threads) { stripe, _ in
+            let (gx, g, winner) = (gxs.value, gs.value, winners.value)
+            for o in (stripe.lowerBound * outputsPerPlane)..<(stripe.upperBound * outputsPerPlane) {
+              gx[Int(winner[o])] += g[o]
+            }
+          }
         }
       }
     }
@@ -88,6 +104,12 @@ public final class MaxPool2D: Layer {
 }
 
 // MARK: - Shared by the pooling layers
+
+/// Two threads (this machine's cores) for large tensors; one below about 256 K elements, where
+/// starting the second thread costs more than it saves.
+func poolingThreadCount(_ elementCount: Int) -> Int {
+  elementCount >= 1 << 18 ? kernelThreadCount : 1
+}
 
 /// Splits an (N, C, H, W) shape, or throws naming the layer.
 func poolingInputShape(_ input: Tensor, layer: String) throws -> (Int, Int, Int, Int) {
