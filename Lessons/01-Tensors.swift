@@ -12,7 +12,7 @@ struct ImagesAsTensors: Chapter {
 
   func run(_ page: Page) throws {
     page.prose("""
-      A network never sees pictures, only numbers. This chapter follows MNIST's 70,000 handwritten
+      A network never sees pictures, only numbers. This chapter follows MNIST's handwritten
       digits from the bytes on disk to the tensor every later chapter feeds to a network.
       """)
     page.code("Sources/CNN/Data/IDX.swift", "Sources/CNN/Data/Gzip.swift", "Sources/CNN/Data/Dataset.swift",

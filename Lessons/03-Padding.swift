@@ -113,7 +113,7 @@ struct PaddingStrideChannels: Chapter {
     page.prose("""
       A 3-channel input through a $(2, 3, 3, 3)$ kernel equals, plane by plane, the sum of six
       single-channel convolutions plus the bias (difference \(formatted(channelDifference))).
-      The kernel has $O \\cdot C \\cdot K^2 = 54$ weights and 2 biases.
+      The kernel has $O \\cdot C \\cdot K^2 = \(kernel.count)$ weights and \(bias.count) biases.
       """)
 
     // Step 5: a 1x1 convolution is a matrix product over channels.

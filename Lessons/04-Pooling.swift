@@ -52,7 +52,7 @@ struct Pooling: Chapter {
     page.number("input cells that receive a gradient", winners, key: "argmax_cells")
     page.prose("""
       Backpropagating a gradient of 1 from every output marks the winner of each window: exactly
-      \(winners) of the 784 input cells (one per window, \(maxPooled.shape[2])² windows) receive
+      \(winners) of the \(digit.count) input cells (one per window, \(maxPooled.shape[2])² windows) receive
       it; the other three in each window get 0, because a small change there does not change the max.
       """)
     try page.figure("argmax-mask.png", Figures.panels([

@@ -103,7 +103,7 @@ struct ConvolutionBackward: Chapter {
     page.table(headers: ["stride", "padding", "channels", "error dX", "error dW", "error db"], rows: rows)
     page.number("worst relative error over 12 configurations", worst, format: .scientific(2), key: "max_relative_error")
     page.prose("""
-      Twelve configurations (inputs 6x7, so odd sizes and strides that do not divide evenly are
+      \(rows.count) configurations (inputs 6x7, so odd sizes and strides that do not divide evenly are
       covered), every input, weight and bias element perturbed by $\\pm h$. Convolution is linear
       in each argument, so the centred difference is exact up to Float rounding: the worst relative
       error is \(formatted(worst, .scientific(2))), tolerance \(formatted(gradientCheckTolerance)).

@@ -78,8 +78,8 @@ public struct LeNet: Chapter {
     page.number("epochs to memorise 100 images", tinyEpochs, key: "overfit_epochs")
     page.number("accuracy on those 100 images", Double(tinyAccuracy), format: .percent(0), key: "overfit_accuracy")
     page.prose("""
-      Before spending minutes on 60,000 images, spend a second on 100: a network with 61,706
-      parameters must be able to memorise them. It reaches \(percent(Double(tinyAccuracy), digits: 0)) after
+      Before spending minutes on \(formatted(train.count)) images, spend a second on 100: a network with
+      \(formatted(tinyModel.parameterCount)) parameters must be able to memorise them. It reaches \(percent(Double(tinyAccuracy), digits: 0)) after
       \(tinyEpochs) epochs (mean loss \(formatted(tinyLoss))). If this fails, there is a bug in the
       wiring, the gradients or the optimizer, and the big run would fail too, only more slowly.
       """)

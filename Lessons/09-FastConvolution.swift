@@ -172,8 +172,10 @@ struct FastConvolution: Chapter {
       \(formatted(forwardSpeedups.max()!, .fixed(1)))x faster forward and
       \(formatted(backwardSpeedups.min()!, .fixed(1)))x to \(formatted(backwardSpeedups.max()!, .fixed(1)))x
       backward. The exact factors move from run to run; the order of magnitude does not. The direct
-      loops do one scalar multiply-add at a time between index computations and bounds tests; the
-      GEMM does 8 per instruction, two instructions per cycle, on data it has packed into cache.
+      loops (`Conv2D.directForward`) do one scalar multiply-add at a time, on one core, between
+      index computations and padding tests, in a chain the compiler cannot vectorise (Float
+      addition is not associative); the GEMM does 8 per instruction, two instructions per cycle,
+      on data it has packed into cache, and im2col splits the batch over both cores.
       The last column is the GEMM's speed inside the convolution: compare it with the square
       products of step 4.
       """)

@@ -78,12 +78,20 @@ struct FFTAndWinograd: Chapter {
     ], horizontally: true), caption: """
       The inverse transform of the product (red positive, blue negative, white zero): the left \
       edge of every stroke turns red and the right edge blue, exactly as the direct Sobel-x \
-      output on the right. The last 6 rows and columns of the 32x32 grid are the circular \
-      wrap-around (positions whose window runs off the image), thrown away.
+      output on the right. The last \(side - valid) rows and columns of the \(side)x\(side) grid \
+      are the circular wrap-around (positions whose window runs off the image), thrown away.
       """)
 
     // Step 2: Winograd's transforms and one tile worked through.
     page.step("Winograd F(2x2,3x3): the transforms and one tile")
+    page.prose("""
+      A 3x3 kernel on a 4x4 input tile gives a 2x2 output tile; neighbouring tiles overlap by two
+      pixels, so the tiles step by 2 across the image. For each tile, four small matrix steps:
+      transform the kernel, $U = G g G^\\top$ (4x4, once per kernel, reused by every tile);
+      transform the input tile, $V = B^\\top d B$ (4x4); multiply elementwise, $M = U \\odot V$;
+      transform back, $Y = A^\\top M A$ (2x2). The matrices are fixed numbers (Lavin & Gray, 2015),
+      chosen so that only the elementwise product multiplies.
+      """)
     let gMatrix = Winograd.kernelTransform.map { $0.map(Double.init) }  // G, 4x3
     let bT = Winograd.inputTransform.map { $0.map(Double.init) }  // Bᵀ, 4x4
     let aT = Winograd.outputTransform.map { $0.map(Double.init) }  // Aᵀ, 2x4
@@ -136,7 +144,7 @@ struct FFTAndWinograd: Chapter {
       tile both give \(directTile.output.map { "[" + $0.map { String(Int($0)) }.joined(separator: ", ") + "]" }.joined(separator: ", ")).
       Over $C$ input and $O$ output channels the 16 elementwise products become 16 matrix products
       $(O, C) \\cdot (C, \\text{tiles})$, so `Conv2D.winogradForward` still rides on the GEMM of
-      chapter 9, with 2.25 times less work. Its catch: only 3x3 kernels at stride 1, and the halves
+      chapter 9, with 2.25 times fewer multiplications. Its catch: only 3x3 kernels at stride 1, and the halves
       in $G$ and the sums in $B^\\top$ grow rounding a little.
       """)
 
@@ -212,7 +220,8 @@ struct FFTAndWinograd: Chapter {
        xLabel: "kernel size K", yLabel: "time (ms, log scale)", logY: true), caption: """
       Time of one forward + backward pass against the kernel size (log scale: each grid line is a \
       factor). Follow the im2col line up as K grows and the nearly flat FFT line: where they cross \
-      is where the FFT starts to pay. Winograd is a single point at K = 3, the only size it handles.
+      is where the FFT starts to pay. Winograd is a single green point at K = 3, the only size it \
+      handles (when it is as fast as im2col it sits on the blue point; the table has both times).
       """)
 
     // Step 4: memory per algorithm.

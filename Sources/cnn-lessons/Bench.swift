@@ -99,7 +99,9 @@ extension CNNLessons {
       options.fullEpoch = fullEpoch
       options.lenetBatches = batches
       options.recordsPeakMemory = child || inProcess
-      let suite = BenchmarkSuite(options: options)
+      // Each progress line is flushed (fflush(nil): all streams) so that, written into a file or
+      // pipe, it keeps its order with the LeNet child's lines, which share this standard output.
+      let suite = BenchmarkSuite(options: options, log: { print($0); fflush(nil) })
       for workload in try selectedWorkloads() {
         if workload == .lenet && !child && !inProcess {
           suite.merge(try runLeNetInChild())
@@ -129,6 +131,7 @@ extension CNNLessons {
       var arguments = ["bench", "lenet", "--child", "--json", output, "--repetitions", "\(repetitions)"]
       if let batches { arguments += ["--batches", "\(batches)"] }
       print("lenet: running in a child process for its own peak memory")
+      fflush(nil)
       let process = Process()
       process.executableURL = URL(fileURLWithPath: executable)
       process.arguments = arguments

@@ -81,16 +81,14 @@ extension CNNLessons {
     @Option(name: .long, help: ArgumentHelp("mnist or fashion.", valueName: "NAME"))
     var dataset: String = "mnist"
 
-    func validate() throws {
-      guard !chapters.isEmpty else {
-        throw ValidationError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`")
-      }
-      guard ["mnist", "fashion"].contains(dataset.lowercased()) else {
-        throw ValidationError("unknown dataset '\(dataset)'; use mnist or fashion")
-      }
-    }
-
     func run() throws {
+      // Checked here rather than in validate() so the message stays one line (no usage dump).
+      if chapters.isEmpty {
+        CNNLessons.fail(CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`"))
+      }
+      if !["mnist", "fashion"].contains(dataset.lowercased()) {
+        CNNLessons.fail(CNNError("unknown dataset '\(dataset)'; use mnist or fashion"))
+      }
       let options = RunOptions(
         outputDirectory: output, isQuick: quick, seed: seed, dataFolder: data,
         dataset: dataset.lowercased())

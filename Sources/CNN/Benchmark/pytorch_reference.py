@@ -109,9 +109,10 @@ def load_mnist(split, limit=None):
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     import torch
-    # One float32 copy, scaled in place (no float64 or second float32 temporary).
-    x = torch.from_numpy(images).float().div_(255.0).reshape(-1, 1, 28, 28)
-    y = torch.from_numpy(labels.astype(np.int64))
+    # One float32 copy, scaled in place (no float64 or second float32 temporary); torch.tensor
+    # copies, so the read-only buffer np.frombuffer returns is never written.
+    x = torch.tensor(images, dtype=torch.float32).div_(255.0).reshape(-1, 1, 28, 28)
+    y = torch.tensor(labels, dtype=torch.int64)
     return x, y
 
 

@@ -60,29 +60,36 @@ public final class BatchNorm2D: Layer {
     guard mode == .inference || m > 1 else {
       throw CNNError("\(summary): training needs more than one value per channel, got input of shape \(input.shape)")
     }
-    // Per-channel affine map output = a_c · x + b_c, from batch or running statistics.
     var mean = [Float](repeating: 0, count: channels)
     var inverseStd = [Float](repeating: 0, count: channels)
+    let threads = batchNormThreadCount(input.count)
     if mode == .training {
       var variance = [Float](repeating: 0, count: channels)
-      input.withUnsafeBufferPointer { x in
-        for c in 0..<channels {
-          // Plane sums are vectorised (BatchNorm2D+Fast.swift); the batch total is in Double.
-          var sum: Double = 0
-          for image in 0..<n {
-            sum += planeSum(x.baseAddress! + (image * channels + c) * plane, count: plane)
+      input.withUnsafeBufferPointer { xBuffer in
+        mean.withUnsafeMutableBufferPointer { meanBuffer in
+          variance.withUnsafeMutableBufferPointer { varianceBuffer in
+            let (xs, means, variances) = (UncheckedSendable(xBuffer), UncheckedSendable(meanBuffer), UncheckedSendable(varianceBuffer))
+            let channelCount = channels
+            // Channels are independent: each thread takes a stripe of them.
+            forEachStripe(of: channels, threadCount: threads) { stripe, _ in
+              let x = xs.value
+              for c in stripe {
+                var sum: Double = 0
+                for image in 0..<n { sum += sumOfPlane(x, base: (image * channelCount + c) * plane, count: plane) }
+                let mu = sum / Double(m)
+                // Two passes: Σ(x − μ)² avoids the cancellation of Σx² − Mμ².
+                var squares: Double = 0
+                for image in 0..<n {
+                  squares += sumOfSquaredDeviations(x, base: (image * channelCount + c) * plane, count: plane, mean: mu)
+                }
+                means.value[c] = Float(mu)
+                variances.value[c] = Float(squares / Double(m))  // biased: normalise as PyTorch does in training
+              }
+            }
           }
-          let mu = sum / Double(m)
-          var squares: Double = 0  // two passes: Σ(x − μ)² avoids the cancellation of Σx² − Mμ²
-          for image in 0..<n {
-            squares += planeSquaredDeviations(
-              x.baseAddress! + (image * channels + c) * plane, count: plane, mean: Float(mu))
-          }
-          mean[c] = Float(mu)
-          variance[c] = Float(squares / Double(m))  // biased: normalise as PyTorch does in training
-          inverseStd[c] = Float(1 / (squares / Double(m) + Double(epsilon)).squareRoot())
         }
       }
+      for c in 0..<channels { inverseStd[c] = Float(1 / (Double(variance[c]) + Double(epsilon)).squareRoot()) }
       let unbiasing = Float(m) / Float(m - 1)
       let mom = momentum
       runningMean.value.withUnsafeMutableBufferPointer { rm in
@@ -96,36 +103,31 @@ public final class BatchNorm2D: Layer {
       inverseStd = runningVariance.value.scalars.map { 1 / ($0 + epsilon).squareRoot() }
     }
 
-    // x̂ is kept only for training's backward; inference computes the same y without storing it.
-    // Both are written once into fresh storage (no copy of `input` first).
-    let training = mode == .training
-    var xHat = Tensor(zeros: training ? input.shape : [0])
+    // x̂ = (x − μ) / √(σ² + ε), output = γ x̂ + β, one (image, channel) plane at a time.
+    var xHat = Tensor(zeros: input.shape)
     var output = Tensor(zeros: input.shape)
-    input.withUnsafeBufferPointer { x in
-      xHat.withUnsafeMutableBufferPointer { xh in
-        output.withUnsafeMutableBufferPointer { y in
-          scale.value.withUnsafeBufferPointer { gamma in
-            offset.value.withUnsafeBufferPointer { beta in
-              for image in 0..<n {
-                for c in 0..<channels {
-                  let base = (image * channels + c) * plane
-                  let (mu, r, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
-                  if training {
-                    for i in 0..<plane {
-                      xh[base + i] = (x[base + i] - mu) * r
-                      y[base + i] = g * xh[base + i] + b
-                    }
-                  } else {
-                    for i in 0..<plane { y[base + i] = g * ((x[base + i] - mu) * r) + b }
-                  }
-                }
+    let (gamma, beta) = (scale.value.scalars, offset.value.scalars)
+    let (channelMean, channelInverseStd) = (mean, inverseStd)
+    let channelCount = channels
+    input.withUnsafeBufferPointer { xBuffer in
+      xHat.withUnsafeMutableBufferPointer { xHatBuffer in
+        output.withUnsafeMutableBufferPointer { outBuffer in
+          let (xs, xHats, outs) = (UncheckedSendable(xBuffer), UncheckedSendable(xHatBuffer), UncheckedSendable(outBuffer))
+          forEachStripe(of: n * channels, threadCount: threads) { planes, _ in
+            let (x, xh, y) = (xs.value, xHats.value, outs.value)
+            for p in planes {
+              let c = p % channelCount
+              let (mu, r, g, b) = (channelMean[c], channelInverseStd[c], gamma[c], beta[c])
+              for i in (p * plane)..<((p + 1) * plane) {
+                xh[i] = (x[i] - mu) * r
+                y[i] = g * xh[i] + b
               }
             }
           }
         }
       }
     }
-    cache = training ? Cache(xHat: xHat, inverseStd: inverseStd) : nil
+    cache = mode == .training ? Cache(xHat: xHat, inverseStd: inverseStd) : nil
     return output
   }
 
@@ -143,43 +145,100 @@ public final class BatchNorm2D: Layer {
     var gradInput = Tensor(zeros: gradOutput.shape)
     var sumGrad = [Float](repeating: 0, count: channels)
     var sumGradXHat = [Float](repeating: 0, count: channels)
-    gradOutput.withUnsafeBufferPointer { g in
-      cache.xHat.withUnsafeBufferPointer { xh in
-        for c in 0..<channels {
-          var sum: Double = 0
-          var dot: Double = 0
-          for image in 0..<n {  // plane sums vectorised: BatchNorm2D+Fast.swift
-            let base = (image * channels + c) * plane
-            let plane = planeSumAndDot(g.baseAddress! + base, xh.baseAddress! + base, count: plane)
-            sum += plane.sum
-            dot += plane.dot
-          }
-          sumGrad[c] = Float(sum)
-          sumGradXHat[c] = Float(dot)
-        }
-        scale.grad.withUnsafeMutableBufferPointer { gGamma in
-          for c in 0..<channels { gGamma[c] += sumGradXHat[c] }
-        }
-        offset.grad.withUnsafeMutableBufferPointer { gBeta in
-          for c in 0..<channels { gBeta[c] += sumGrad[c] }
-        }
-        scale.value.withUnsafeBufferPointer { gamma in
-          gradInput.withUnsafeMutableBufferPointer { gx in
-            for image in 0..<n {
-              for c in 0..<channels {
-                let base = (image * channels + c) * plane
-                let factor = gamma[c] * cache.inverseStd[c]
-                let meanGrad = sumGrad[c] / m
-                let meanGradXHat = sumGradXHat[c] / m
-                for i in 0..<plane {
-                  gx[base + i] = factor * (g[base + i] - meanGrad - xh[base + i] * meanGradXHat)
+    let threads = batchNormThreadCount(gradOutput.count)
+    let channelCount = channels
+    gradOutput.withUnsafeBufferPointer { gBuffer in
+      cache.xHat.withUnsafeBufferPointer { xHatBuffer in
+        let (gs, xHats) = (UncheckedSendable(gBuffer), UncheckedSendable(xHatBuffer))
+        sumGrad.withUnsafeMutableBufferPointer { sumBuffer in
+          sumGradXHat.withUnsafeMutableBufferPointer { dotBuffer in
+            let (sums, dots) = (UncheckedSendable(sumBuffer), UncheckedSendable(dotBuffer))
+            forEachStripe(of: channelCount, threadCount: threads) { stripe, _ in
+              let (g, xh) = (gs.value, xHats.value)
+              for c in stripe {
+                var sum: Double = 0
+                var dot: Double = 0
+                for image in 0..<n {
+                  let base = (image * channelCount + c) * plane
+                  sum += sumOfPlane(g, base: base, count: plane)
+                  dot += dotOfPlanes(g, xh, base: base, count: plane)
                 }
+                sums.value[c] = Float(sum)
+                dots.value[c] = Float(dot)
+              }
+            }
+          }
+        }
+        let gamma = scale.value.scalars
+        let inverseStd = cache.inverseStd
+        let (meanGrad, meanGradXHat) = (sumGrad.map { $0 / m }, sumGradXHat.map { $0 / m })
+        gradInput.withUnsafeMutableBufferPointer { gxBuffer in
+          let gxs = UncheckedSendable(gxBuffer)
+          forEachStripe(of: n * channelCount, threadCount: threads) { planes, _ in
+            let (g, xh, gx) = (gs.value, xHats.value, gxs.value)
+            for p in planes {
+              let c = p % channelCount
+              let factor = gamma[c] * inverseStd[c]
+              let (a, b) = (meanGrad[c], meanGradXHat[c])
+              for i in (p * plane)..<((p + 1) * plane) {
+                gx[i] = factor * (g[i] - a - xh[i] * b)
               }
             }
           }
         }
       }
     }
+    scale.grad.withUnsafeMutableBufferPointer { gGamma in
+      for c in 0..<channels { gGamma[c] += sumGradXHat[c] }
+    }
+    offset.grad.withUnsafeMutableBufferPointer { gBeta in
+      for c in 0..<channels { gBeta[c] += sumGrad[c] }
+    }
     return gradInput
   }
+}
+
+// MARK: - Reductions
+
+/// Two threads for large tensors, one below about 256 K elements.
+func batchNormThreadCount(_ elementCount: Int) -> Int {
+  elementCount >= 1 << 18 ? kernelThreadCount : 1
+}
+
+// Four Double partial sums: no Float drift over long planes, and independent additions keep the
+// floating-point adder busy instead of waiting on one chain.
+
+func sumOfPlane(_ x: UnsafeBufferPointer<Float>, base: Int, count: Int) -> Double {
+  var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+  var i = base
+  while i + 4 <= base + count {
+    s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
+    i += 4
+  }
+  while i < base + count { s0 += Double(x[i]); i += 1 }
+  return (s0 + s1) + (s2 + s3)
+}
+
+func sumOfSquaredDeviations(_ x: UnsafeBufferPointer<Float>, base: Int, count: Int, mean: Double) -> Double {
+  var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+  var i = base
+  while i + 4 <= base + count {
+    let (d0, d1, d2, d3) = (Double(x[i]) - mean, Double(x[i + 1]) - mean, Double(x[i + 2]) - mean, Double(x[i + 3]) - mean)
+    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+    i += 4
+  }
+  while i < base + count { let d = Double(x[i]) - mean; s0 += d * d; i += 1 }
+  return (s0 + s1) + (s2 + s3)
+}
+
+func dotOfPlanes(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, base: Int, count: Int) -> Double {
+  var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+  var i = base
+  while i + 4 <= base + count {
+    s0 += Double(a[i]) * Double(b[i]); s1 += Double(a[i + 1]) * Double(b[i + 1])
+    s2 += Double(a[i + 2]) * Double(b[i + 2]); s3 += Double(a[i + 3]) * Double(b[i + 3])
+    i += 4
+  }
+  while i < base + count { s0 += Double(a[i]) * Double(b[i]); i += 1 }
+  return (s0 + s1) + (s2 + s3)
 }

@@ -41,7 +41,10 @@ public func heatmap(
   var canvas = Canvas(width: width, height: height)
 
   if !title.isEmpty {
-    canvas.drawText(title, x: left + gridWidth / 2, y: 10, color: .black, anchor: .center, bold: true)
+    // Centred over the cells, but shifted right when a narrow matrix would clip a long title.
+    let titleWidth = BitmapFont.width(of: title, scale: scale)
+    let titleCentre = max(left + gridWidth / 2, titleWidth / 2 + 8)
+    canvas.drawText(title, x: titleCentre, y: 10, color: .black, anchor: .center, bold: true)
   }
   // Column labels and the x label go on top, where a confusion matrix is usually read from.
   if !xLabel.isEmpty { canvas.drawText(xLabel, x: left + gridWidth / 2, y: titleHeight, anchor: .center) }

@@ -133,12 +133,28 @@ public func createDirectory(_ path: String) throws {
     do {
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {
-      throw CNNError("cannot create folder \(path): \(systemReason(error))")
+      throw CNNError("cannot create folder \(path): \(blockingAncestorReason(path) ?? systemReason(error))")
     }
   }
   guard FileManager.default.isWritableFile(atPath: path) else {
     throw CNNError("cannot write into folder \(path): permission denied")
   }
+}
+
+/// Why a folder cannot be created under its nearest existing ancestor: a file in the way, or no
+/// write permission. Foundation's own message for these cases is a generic "could not be completed".
+func blockingAncestorReason(_ path: String) -> String? {
+  var ancestor = (path as NSString).deletingLastPathComponent
+  while !ancestor.isEmpty && ancestor != "/" {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
+      if !isDirectory.boolValue { return "\(ancestor) is a file, not a folder" }
+      if !FileManager.default.isWritableFile(atPath: ancestor) { return "no permission to write in \(ancestor)" }
+      return nil
+    }
+    ancestor = (ancestor as NSString).deletingLastPathComponent
+  }
+  return nil
 }
 
 /// The short reason inside a Foundation error ("Permission denied", "Not a directory").
