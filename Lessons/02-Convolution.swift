@@ -127,14 +127,14 @@ struct ConvolutionByHand: Chapter {
     var worst: Float = 0
     var fixtureRows: [[String]] = []
     for name in ["conv2d_basic", "conv2d_s2_p1"] {
-      let fixture = try PyTorchFixture(name)
+      let fixture = try Fixture.pyTorch(name)
       let output = try Conv2D.directForward(
         input: fixture.tensor("input"), weight: fixture.tensor("weight"), bias: fixture.tensor("bias"),
-        stride: fixture.integer("stride"), padding: fixture.integer("padding"))
+        stride: fixture.int("stride"), padding: fixture.int("padding"))
       let difference = output.maxAbsDifference(try fixture.tensor("output"))
       worst = max(worst, difference)
       fixtureRows.append([name, "\(try fixture.tensor("input").shape)", "\(try fixture.tensor("weight").shape)",
-                          "\(try fixture.integer("stride"))", "\(try fixture.integer("padding"))", formatted(difference)])
+                          "\(try fixture.int("stride"))", "\(try fixture.int("padding"))", formatted(difference)])
     }
     page.table(headers: ["fixture", "input", "weight", "stride", "padding", "max |ours − PyTorch|"], rows: fixtureRows)
     page.number("max |ours − PyTorch F.conv2d|", worst, key: "pytorch_difference")

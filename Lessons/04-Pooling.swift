@@ -103,7 +103,7 @@ struct Pooling: Chapter {
     var worst: Float = 0
     for (name, layer) in [("maxpool_2x2", MaxPool2D(kernelSize: 2) as Layer), ("avgpool_2x2", AvgPool2D(kernelSize: 2)),
                           ("maxpool_3x3_s2", MaxPool2D(kernelSize: 3, stride: 2)), ("avgpool_3x3_s2", AvgPool2D(kernelSize: 3, stride: 2))] {
-      let fixture = try PyTorchFixture(name)
+      let fixture = try Fixture.pyTorch(name)
       let output = try layer.forward(fixture.tensor("input"), mode: .training)
       let gradInput = layer.backward(try fixture.tensor("gradOutput"))
       let forwardDifference = output.maxAbsDifference(try fixture.tensor("output"))

@@ -21,40 +21,11 @@ extension Page {
 /// The package's root folder, found from this source file (the lessons run from a checkout).
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A PyTorch fixture from `Tests/CNNTests/Fixtures` (written by `make_fixtures.py`).
-struct PyTorchFixture {
-  let name: String
-  let object: [String: Any]
-
-  init(_ name: String) throws {
-    self.name = name
-    let path = packageRoot + "/Tests/CNNTests/Fixtures/\(name).json"
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw CNNError("PyTorch fixture \(path) not found: run from a source checkout of cnn-lessons")
-    }
-    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-      throw CNNError("PyTorch fixture \(path) is not valid JSON")
-    }
-    self.object = object
+extension Fixture {
+  /// `Tests/CNNTests/Fixtures/<name>.json` from the source checkout (written by `make_fixtures.py`).
+  static func pyTorch(_ name: String) throws -> Fixture {
+    try load(name, in: URL(fileURLWithPath: packageRoot + "/Tests/CNNTests/Fixtures"))
   }
-
-  /// The tensor stored under `key` as `{"shape": [...], "values": [...]}`.
-  func tensor(_ key: String) throws -> Tensor {
-    guard let entry = object[key] as? [String: Any],
-          let shape = (entry["shape"] as? [NSNumber])?.map(\.intValue),
-          let values = (entry["values"] as? [NSNumber])?.map(\.floatValue),
-          shape.reduce(1, *) == values.count
-    else { throw CNNError("PyTorch fixture \(name): no tensor '\(key)' with matching shape and values") }
-    return Tensor(shape: shape, scalars: values)
-  }
-
-  func integer(_ key: String) throws -> Int {
-    guard let value = object[key] as? NSNumber else { throw CNNError("PyTorch fixture \(name): no number '\(key)'") }
-    return value.intValue
-  }
-
-  /// The torch version that wrote the fixture, for the page.
-  var torchVersion: String { object["torch"] as? String ?? "unknown" }
 }
 
 extension Tensor {

@@ -1,7 +1,8 @@
 // Loads the PyTorch reference fixtures written by Tests/CNNTests/Fixtures/make_fixtures.py:
 // versioned JSON files whose tensors are NCHW / OIHW, float32 printed so that they read back exactly.
+// In the library, not the test-support target, because the tests and the lessons (chapters 2 and 4)
+// both compare against them.
 
-import CNN
 import Foundation
 
 /// One PyTorch fixture file, or an object nested inside one (`fixture.children("steps")[0]`).
