@@ -5,9 +5,10 @@ import Testing
 @testable import CNN
 
 /// Sizes chosen to exercise the edges: below one 6 x 16 tile, ragged tiles, more than one
-/// kc = 256 slice of K, more than one mc = 120 block of rows, and large enough for two threads.
+/// kc = 256 slice of K, more than one mc = 120 block of rows, large enough for two threads, and
+/// (245, 2080, 40) a second nc = 2048 panel of B with ragged edges, on two threads.
 let gemmSizes: [(m: Int, n: Int, k: Int)] = [
-  (1, 1, 1), (7, 5, 9), (6, 16, 3), (13, 33, 17), (37, 29, 300), (125, 47, 61), (250, 270, 259), (61, 700, 520),
+  (1, 1, 1), (7, 5, 9), (6, 16, 3), (13, 33, 17), (37, 29, 300), (125, 47, 61), (250, 270, 259), (61, 700, 520), (245, 2080, 40),
 ]
 
 @Test("blocked gemm equals naiveGemm over odd sizes, every transpose case, accumulate on and off",
