@@ -104,8 +104,11 @@ public final class BatchNorm2D: Layer {
     }
 
     // x̂ = (x − μ) / √(σ² + ε), output = γ x̂ + β, one (image, channel) plane at a time.
-    var xHat = Tensor(zeros: input.shape)
-    var output = Tensor(zeros: input.shape)
+    // Both are written in full below, so neither is zero-filled first; x̂ is only kept for
+    // backward, so inference does not store it.
+    let keepsXHat = mode == .training
+    var xHat = keepsXHat ? Tensor(unfilled: input.shape) : Tensor(zeros: [0])
+    var output = Tensor(unfilled: input.shape)
     let (gamma, beta) = (scale.value.scalars, offset.value.scalars)
     let (channelMean, channelInverseStd) = (mean, inverseStd)
     let channelCount = channels
@@ -118,9 +121,13 @@ public final class BatchNorm2D: Layer {
             for p in planes {
               let c = p % channelCount
               let (mu, r, g, b) = (channelMean[c], channelInverseStd[c], gamma[c], beta[c])
-              for i in (p * plane)..<((p + 1) * plane) {
-                xh[i] = (x[i] - mu) * r
-                y[i] = g * xh[i] + b
+              if keepsXHat {
+                for i in (p * plane)..<((p + 1) * plane) {
+                  xh[i] = (x[i] - mu) * r
+                  y[i] = g * xh[i] + b
+                }
+              } else {
+                for i in (p * plane)..<((p + 1) * plane) { y[i] = g * ((x[i] - mu) * r) + b }
               }
             }
           }

@@ -121,26 +121,35 @@ extension Conv2D {
   ///     output[n] (O, H′·W′) = weight (O, C·K·K) · im2col(input[n]) (C·K·K, H′·W′) + bias
   ///
   /// Per image rather than over the whole batch: the column matrix of one image stays in cache
-  /// (swift-numerics.md rule 7). Same shapes and results as `directForward`.
+  /// (swift-numerics.md rule 7). Same shapes and results as `directForward`. A layer passes its
+  /// `workspace` so the column buffers are reused across calls; without one they are temporary.
   public static func im2colForward(
     input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int
   ) throws -> Tensor {
+    try im2colForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding, workspace: nil)
+  }
+
+  static func im2colForward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, workspace: ConvolutionWorkspace?
+  ) throws -> Tensor {
     let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
-    var output = Tensor(zeros: g.outputShape)
+    // Every output plane is first set to its bias below, so no zero-filling here.
+    var output = Tensor(unfilled: g.outputShape)
     let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
     // Two threads over the batch; a single image instead gives both threads to its GEMM.
     let batchThreads = g.n >= 2 ? kernelThreadCount : 1
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
     let biasValues = bias?.scalars
+    let scratch = workspace ?? ConvolutionWorkspace()
+    scratch.prepare(threadCount: batchThreads, counts: [columnsAreImage(g) ? 0 : rows * spatial])
     input.withUnsafeBufferPointer { inputBuffer in
       weight.withUnsafeBufferPointer { weightBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in
           let x = UncheckedSendable(inputBuffer.baseAddress!)
           let w = UncheckedSendable(weightBuffer.baseAddress!)
           let out = UncheckedSendable(outputBuffer.baseAddress!)
-          forEachStripe(of: g.n, threadCount: batchThreads) { images, _ in
-            let workspace = columnsAreImage(g) ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
-            defer { workspace?.deallocate() }
+          forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
+            let workspace = columnsAreImage(g) ? nil : scratch.buffer(0, thread: thread)
             for n in images {
               let image = x.value + n * g.c * g.h * g.w
               if let workspace { im2col(image: image, columns: workspace, geometry: g) }
@@ -175,18 +184,20 @@ extension Conv2D {
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
   ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
     im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
-                   computesGradInput: true)
+                   computesGradInput: true, workspace: nil)
   }
 
   /// `im2colBackward`, optionally skipping gradInput (returned as zeros) when another algorithm
-  /// computes it.
+  /// computes it. A layer passes its `workspace` so the scratch buffers are reused across calls.
   static func im2colBackward(
-    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, computesGradInput: Bool
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, computesGradInput: Bool,
+    workspace: ConvolutionWorkspace?
   ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
     let g = ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.im2colBackward")
-    var gradInput = Tensor(zeros: g.inputShape)
+    // col2im overwrites every image of gradInput; only a skipped gradInput must read as zeros.
+    var gradInput = computesGradInput ? Tensor(unfilled: g.inputShape) : Tensor(zeros: g.inputShape)
     var gradWeight = Tensor(zeros: g.weightShape)
     var gradBias = Tensor(zeros: [g.o])
     let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
@@ -194,9 +205,10 @@ extension Conv2D {
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
     // Per-thread partial sums of gradWeight (O·C·K·K) and gradBias (O).
     let partialSize = g.o * rows + g.o
-    let partials = UnsafeMutablePointer<Float>.allocate(capacity: batchThreads * partialSize)
-    partials.initialize(repeating: 0, count: batchThreads * partialSize)
-    defer { partials.deallocate() }
+    // Scratch per thread: [0] columns, [1] gradColumns, [2] the partial sums (zeroed per call).
+    let scratch = workspace ?? ConvolutionWorkspace()
+    scratch.prepare(threadCount: batchThreads, counts: [rows * spatial, rows * spatial, partialSize])
+    for thread in 0..<batchThreads { scratch.buffer(2, thread: thread).update(repeating: 0, count: partialSize) }
     gradOutput.withUnsafeBufferPointer { gradOutputBuffer in
       input.withUnsafeBufferPointer { inputBuffer in
         weight.withUnsafeBufferPointer { weightBuffer in
@@ -205,12 +217,10 @@ extension Conv2D {
             let x = UncheckedSendable(inputBuffer.baseAddress!)
             let w = UncheckedSendable(weightBuffer.baseAddress!)
             let dX = UncheckedSendable(gradInputBuffer.baseAddress!)
-            let sums = UncheckedSendable(partials)
             forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
-              let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
-              let gradColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
-              defer { columns.deallocate(); gradColumns.deallocate() }
-              let gradWeightPartial = sums.value + thread * partialSize
+              let columns = scratch.buffer(0, thread: thread)
+              let gradColumns = scratch.buffer(1, thread: thread)
+              let gradWeightPartial = scratch.buffer(2, thread: thread)
               let gradBiasPartial = gradWeightPartial + g.o * rows
               for n in images {
                 let image = x.value + n * g.c * g.h * g.w
@@ -246,7 +256,7 @@ extension Conv2D {
     gradWeight.withUnsafeMutableBufferPointer { gradWeight in
       gradBias.withUnsafeMutableBufferPointer { gradBias in
         for thread in 0..<batchThreads {
-          let partial = partials + thread * partialSize
+          let partial = scratch.buffer(2, thread: thread)
           for index in 0..<(g.o * rows) { gradWeight[index] += partial[index] }
           for o in 0..<g.o { gradBias[o] += partial[g.o * rows + o] }
         }

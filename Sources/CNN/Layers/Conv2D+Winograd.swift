@@ -82,9 +82,16 @@ extension Conv2D {
   ///     M[e] (O, T)     = U[e] · V[e]                                          (16 GEMMs, e = 0..<16)
   ///     output tile     = Aᵀ M A + bias                                        (2x2 per tile)
   ///
-  /// Shapes as `directForward`; requires a 3x3 kernel and stride 1, else throws.
+  /// Shapes as `directForward`; requires a 3x3 kernel and stride 1, else throws. A layer passes its
+  /// `workspace` so the transform buffers are reused across calls; without one they are temporary.
   public static func winogradForward(
     input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int
+  ) throws -> Tensor {
+    try winogradForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding, workspace: nil)
+  }
+
+  static func winogradForward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, workspace: ConvolutionWorkspace?
   ) throws -> Tensor {
     let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
     guard winogradApplies(kernelSize: g.k, stride: g.s) else {
@@ -97,21 +104,25 @@ extension Conv2D {
     let paddedH = 2 * tilesY + 2, paddedW = 2 * tilesX + 2
     let transformedKernels = transformKernels(weight, outChannels: g.o, inChannels: g.c)  // (16, O, C)
     let biasValues = bias?.scalars ?? [Float](repeating: 0, count: g.o)
-    var output = Tensor(zeros: g.outputShape)
+    // The 2x2 output tiles cover every output pixel, each written once: no zero-filling needed.
+    var output = Tensor(unfilled: g.outputShape)
     let batchThreads = g.n >= 2 ? kernelThreadCount : 1
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
+    // Scratch per thread: [0] the padded image, [1] V, [2] M.
+    let scratch = workspace ?? ConvolutionWorkspace()
+    scratch.prepare(threadCount: batchThreads, counts: [g.c * paddedH * paddedW, 16 * g.c * tiles, 16 * g.o * tiles])
     input.withUnsafeBufferPointer { inputBuffer in
       transformedKernels.withUnsafeBufferPointer { kernelBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in
           let x = UncheckedSendable(inputBuffer.baseAddress!)
           let u = UncheckedSendable(kernelBuffer.baseAddress!)
           let out = UncheckedSendable(outputBuffer.baseAddress!)
-          forEachStripe(of: g.n, threadCount: batchThreads) { images, _ in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.c * paddedH * paddedW)
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * g.c * tiles)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * g.o * tiles)
-            defer { padded.deallocate(); v.deallocate(); m.deallocate() }
-            padded.initialize(repeating: 0, count: g.c * paddedH * paddedW)
+          forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
+            let padded = scratch.buffer(0, thread: thread)
+            let v = scratch.buffer(1, thread: thread)
+            let m = scratch.buffer(2, thread: thread)
+            // Zeroed once per call: the frame must be zero and the buffer may hold another shape's data.
+            padded.update(repeating: 0, count: g.c * paddedH * paddedW)
             for n in images {
               // Copy the image into the middle of the zero frame (the frame stays zero).
               for c in 0..<g.c {
@@ -228,18 +239,27 @@ extension Conv2D {
   public static func winogradBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
   ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, workspace: nil)
+  }
+
+  static func winogradBackward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, workspace: ConvolutionWorkspace?
+  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
     let g = ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.winogradBackward")
     guard winogradApplies(kernelSize: g.k, stride: g.s), g.p <= 2 else {
-      return im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+      return im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                            computesGradInput: true, workspace: workspace)
     }
     let parameterGradients = im2colBackward(
-      gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, computesGradInput: false)
+      gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, computesGradInput: false,
+      workspace: workspace)
     let gradInput: Tensor
     do {
       gradInput = try winogradForward(
-        input: gradOutput, weight: flippedTransposedKernel(weight), bias: nil, stride: 1, padding: 2 - g.p)
+        input: gradOutput, weight: flippedTransposedKernel(weight), bias: nil, stride: 1, padding: 2 - g.p,
+        workspace: workspace)
     } catch {
       preconditionFailure("Conv2D.winogradBackward: \(error)")
     }

@@ -45,6 +45,8 @@ public final class Conv2D: Layer {
     let algorithm: ConvolutionAlgorithm
   }
   private var cache: Cache?
+  /// Scratch buffers reused across calls (Conv2D+Workspace.swift).
+  private let workspace = ConvolutionWorkspace()
 
   /// A layer with He-normal weights (fan-in C·K·K, suited to a following ReLU) and zero bias.
   public init(
@@ -97,9 +99,11 @@ public final class Conv2D: Layer {
     case .direct:
       output = try Conv2D.directForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
     case .im2col, .automatic:
-      output = try Conv2D.im2colForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
+      output = try Conv2D.im2colForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding,
+                                        workspace: workspace)
     case .winograd:
-      output = try Conv2D.winogradForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
+      output = try Conv2D.winogradForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding,
+                                          workspace: workspace)
     case .fft:
       output = try Conv2D.fftForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
     }
@@ -126,9 +130,10 @@ public final class Conv2D: Layer {
       result = Conv2D.directBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
     case .im2col, .automatic:
       result = Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
-                                     computesGradInput: needsInputGradient)
+                                     computesGradInput: needsInputGradient, workspace: workspace)
     case .winograd:
-      result = Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
+      result = Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
+                                       workspace: workspace)
     case .fft:
       result = Conv2D.fftBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
     }

@@ -36,7 +36,7 @@ public final class Dense: Layer {
       throw CNNError.shape(summary, expected: "(N, \(inputSize))", got: input.shape)
     }
     let n = input.shape[0]
-    var output = Tensor(zeros: [n, outputSize])
+    var output = Tensor(unfilled: [n, outputSize])  // overwritten by the GEMM (accumulate: false)
     // output = input · weightᵀ, then + bias on every row.
     gemm(
       transposeA: false, transposeB: true, m: n, n: outputSize, k: inputSize,

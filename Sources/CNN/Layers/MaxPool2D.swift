@@ -40,7 +40,7 @@ public final class MaxPool2D: Layer {
     let (n, c, h, w) = try poolingInputShape(input, layer: summary)
     let outHeight = try pooledSize(h, kernelSize: kernelSize, stride: stride, layer: summary, input: input)
     let outWidth = try pooledSize(w, kernelSize: kernelSize, stride: stride, layer: summary, input: input)
-    var output = Tensor(zeros: [n, c, outHeight, outWidth])
+    var output = Tensor(unfilled: [n, c, outHeight, outWidth])  // every window writes its output below
     // Reuse the last pass's argmax storage: dropping the cache first leaves it uniquely referenced,
     // so it is overwritten in place instead of reallocated every batch.
     var argmax = cache?.argmax ?? []

@@ -34,6 +34,16 @@ public struct Tensor: Sendable, Equatable {
   /// A tensor of zeros.
   public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
 
+  /// A tensor whose elements are NOT initialised: for outputs the caller overwrites completely,
+  /// which saves the zero-filling pass of `init(zeros:)`. Every element must be written before
+  /// it is read.
+  init(unfilled shape: [Int]) {
+    let count = shape.reduce(1, *)
+    self.init(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
+      initialized = count
+    })
+  }
+
   /// A tensor whose elements are computed from their flat index.
   public init(shape: [Int], generator: (Int) -> Float) {
     let count = shape.reduce(1, *)
