@@ -21,9 +21,9 @@ struct ImagesAsTensors: Chapter {
     // Step 1: the IDX format — a tiny header, then raw bytes.
     page.step("The IDX file format")
     let train = try page.dataset(.train)  // validates the files (and names a missing dataset) first
-    let folder = dataFolder(page)
-    let imagesFile = try IDX.read(path: try Self.find(folder, "train-images-idx3-ubyte"))
-    let labelsFile = try IDX.read(path: try Self.find(folder, "train-labels-idx1-ubyte"))
+    let folder = try page.dataSource.folder()
+    let imagesFile = try IDX.read(path: try Dataset.findIDX(folder: folder, base: "train-images-idx3-ubyte"))
+    let labelsFile = try IDX.read(path: try Dataset.findIDX(folder: folder, base: "train-labels-idx1-ubyte"))
     page.number("image file magic number", Int(imagesFile.magic), key: "image_magic")
     page.number("label file magic number", Int(labelsFile.magic), key: "label_magic")
     page.table(headers: ["file", "magic", "dimensions", "payload bytes"], rows: [
@@ -161,22 +161,5 @@ struct ImagesAsTensors: Chapter {
       `apt-get install dataset-fashion-mnist`): the same code shows clothes, and the class means \
       become shoe and shirt silhouettes.
       """)
-  }
-
-  /// The folder holding the IDX files of the run's dataset.
-  func dataFolder(_ page: Page) -> String {
-    switch page.dataSource {
-    case .bundledMNIST: return packageRoot + "/Sources/CNN/Resources/MNIST"
-    case .folder(let path): return path
-    case .fashionMNIST: return DataSource.fashionMNISTFolder
-    }
-  }
-
-  /// `folder/base` or `folder/base.gz`.
-  static func find(_ folder: String, _ base: String) throws -> String {
-    for name in [base, base + ".gz"] where FileManager.default.fileExists(atPath: folder + "/" + name) {
-      return folder + "/" + name
-    }
-    throw CNNError("\(base): not found in \(folder)")
   }
 }

@@ -59,12 +59,15 @@ public enum LessonRunner {
   }
 
   /// Runs `chapters` in order into `options.outputDirectory` and rewrites the index.
-  /// Returns one outcome per chapter; throws only when the output folder cannot be written.
+  /// Returns one outcome per chapter; throws when the dataset's files are missing or the output
+  /// folder cannot be written, before any chapter runs.
   /// A chapter's own error (bad data, say) is printed as one line on standard error and recorded
   /// on its page; the next chapter still runs.
   public static func run(
     _ chapters: [any Chapter.Type], options: RunOptions, cache: RunCache = RunCache()
   ) throws -> [Outcome] {
+    // A missing dataset stops the run before any page is written, so committed pages survive.
+    try options.dataSource.checkFilesExist()
     try createDirectory(options.outputDirectory)
     let console = Console(isQuiet: options.isQuiet)
     var outcomes: [Outcome] = []

@@ -4,13 +4,18 @@
 import CNN
 import Foundation
 
-extension Page {
+extension RunOptions {
   /// Where the dataset comes from: `--dataset fashion`, `--data DIR`, or the bundled MNIST.
   public var dataSource: DataSource {
-    if options.dataset == "fashion" { return .fashionMNIST }
-    if let folder = options.dataFolder { return .folder(folder) }
+    if dataset == "fashion" { return .fashionMNIST }
+    if let folder = dataFolder { return .folder(folder) }
     return .bundledMNIST
   }
+}
+
+extension Page {
+  /// Where the run's dataset comes from (see `RunOptions.dataSource`).
+  public var dataSource: DataSource { options.dataSource }
 
   /// One split of the run's dataset, loaded once per run and shared by the chapters.
   public func dataset(_ split: Dataset.Split) throws -> Dataset {

@@ -87,6 +87,37 @@ public enum DataSource: Sendable, Equatable {
 
   /// Where Debian's package puts Fashion-MNIST.
   public static let fashionMNISTFolder = "/usr/share/datasets/fashion-mnist"
+
+  /// The folder holding this source's IDX files, or a one-line error saying what is missing.
+  public func folder() throws -> String {
+    switch self {
+    case .bundledMNIST:
+      return try Dataset.bundledMNISTFolder()
+    case .folder(let path):
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw CNNError("data folder \(path) does not exist")
+      }
+      return path
+    case .fashionMNIST:
+      guard FileManager.default.fileExists(atPath: DataSource.fashionMNISTFolder) else {
+        throw CNNError(
+          "Fashion-MNIST not found in \(DataSource.fashionMNISTFolder); install it with: sudo apt-get install dataset-fashion-mnist")
+      }
+      return DataSource.fashionMNISTFolder
+    }
+  }
+
+  /// Checks that the folder and all four IDX files exist (their contents are validated on load),
+  /// so a run can refuse a missing dataset before it writes anything.
+  public func checkFilesExist() throws {
+    let folder = try folder()
+    for split in [Dataset.Split.train, .test] {
+      for kind in ["images-idx3-ubyte", "labels-idx1-ubyte"] {
+        _ = try Dataset.findIDX(folder: folder, base: "\(split.filePrefix)-\(kind)")
+      }
+    }
+  }
 }
 
 extension Dataset {
@@ -104,27 +135,13 @@ extension Dataset {
   ///   validated in full.
   public static func load(_ source: DataSource, split: Split, limit: Int? = nil) throws -> Dataset {
     if let limit, limit < 0 { throw CNNError("dataset limit must be 0 or more, got \(limit)") }
-    let folder: String
+    let folder = try source.folder()
     let name: String
     let classNames: [String]
     switch source {
-    case .bundledMNIST:
-      folder = try bundledMNISTFolder()
-      (name, classNames) = ("MNIST \(split.rawValue)", digitClassNames)
-    case .folder(let path):
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw CNNError("data folder \(path) does not exist")
-      }
-      folder = path
-      (name, classNames) = ("MNIST-format \(split.rawValue) from \(path)", digitClassNames)
-    case .fashionMNIST:
-      folder = DataSource.fashionMNISTFolder
-      guard FileManager.default.fileExists(atPath: folder) else {
-        throw CNNError(
-          "Fashion-MNIST not found in \(folder); install it with: sudo apt-get install dataset-fashion-mnist")
-      }
-      (name, classNames) = ("Fashion-MNIST \(split.rawValue)", fashionClassNames)
+    case .bundledMNIST: (name, classNames) = ("MNIST \(split.rawValue)", digitClassNames)
+    case .folder(let path): (name, classNames) = ("MNIST-format \(split.rawValue) from \(path)", digitClassNames)
+    case .fashionMNIST: (name, classNames) = ("Fashion-MNIST \(split.rawValue)", fashionClassNames)
     }
     let imagesPath = try findIDX(folder: folder, base: "\(split.filePrefix)-images-idx3-ubyte")
     let labelsPath = try findIDX(folder: folder, base: "\(split.filePrefix)-labels-idx1-ubyte")
@@ -168,7 +185,7 @@ extension Dataset {
   // MARK: - Finding the files
 
   /// `folder/base` or `folder/base.gz`, whichever exists (raw first).
-  static func findIDX(folder: String, base: String) throws -> String {
+  public static func findIDX(folder: String, base: String) throws -> String {
     for candidate in [base, base + ".gz"] {
       let path = (folder as NSString).appendingPathComponent(candidate)
       if FileManager.default.fileExists(atPath: path) { return path }
