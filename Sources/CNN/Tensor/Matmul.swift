@@ -1,7 +1,7 @@
 // Matrix multiplication (GEMM), the workhorse under Dense and im2col convolution.
 // `naiveGemm` is the readable reference: three loops straight from the definition.
-// `simpleGemm` is the loop-order-aware version; `gemm` is the entry point every layer calls and
-// dispatches to the packed, blocked SIMD kernel in Matmul+Blocked.swift.
+// `gemm` is the entry point every layer calls; it dispatches to the packed, blocked SIMD kernel in
+// Matmul+Blocked.swift, which the tests hold equal to `naiveGemm`.
 
 /// The reference GEMM, straight from the definition.
 ///
@@ -58,33 +58,4 @@ public func gemm(
   blockedGemm(
     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, b: b, c: c,
     maxThreads: maxThreads)
-}
-
-/// A simple version, kept for comparison in lessons: about 10x slower than `blockedGemm`
-/// (Matmul+Blocked.swift), which packs, blocks for the caches and tiles for the registers.
-///
-/// C += op(A) · op(B) in i-p-j order, so the innermost loop streams rows of B and C and vectorises.
-/// Transposed operands are first copied into row-major order.
-func simpleGemm(
-  transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-  a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
-) {
-  var packedB: UnsafeMutablePointer<Float>? = nil
-  var rowsB = b
-  if transposeB {
-    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
-    for j in 0..<n { for p in 0..<k { buffer[p * n + j] = b[j * k + p] } }
-    packedB = buffer
-    rowsB = UnsafePointer(buffer)
-  }
-  defer { packedB?.deallocate() }
-  for i in 0..<m {
-    let cRow = c + i * n
-    for p in 0..<k {
-      let aValue = transposeA ? a[p * m + i] : a[i * k + p]
-      if aValue == 0 { continue }
-      let bRow = rowsB + p * n
-      for j in 0..<n { cRow[j] = cRow[j].addingProduct(aValue, bRow[j]) }
-    }
-  }
 }
