@@ -15,3 +15,26 @@ func avgPoolLiteral() throws {
   let g = pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [4, 8]))
   #expect(g.scalars == [1, 1, 2, 2,  1, 1, 2, 2])
 }
+
+// MARK: - Fast equals reference
+
+@Test("AvgPool2D equals the reference loops exactly", arguments: poolReferenceCases)
+func avgPoolMatchesReference(_ c: PoolCase) throws {
+  var rng = SeededGenerator(seed: 34)
+  let input = Tensor(randomNormal: c.shape, using: &rng)
+  let pool = AvgPool2D(kernelSize: c.kernelSize, stride: c.stride)
+  let output = try pool.forward(input, mode: .training)
+  #expect(output == (try AvgPool2D.referenceForward(input: input, kernelSize: c.kernelSize, stride: c.stride)))
+  let gradOutput = Tensor(randomNormal: output.shape, using: &rng)
+  let expected = try AvgPool2D.referenceBackward(
+    gradOutput: gradOutput, inputShape: c.shape, kernelSize: c.kernelSize, stride: c.stride)
+  #expect(pool.backward(gradOutput) == expected)
+}
+
+@Test("AvgPool2D reference loops refuse shapes that do not fit")
+func avgPoolReferenceBadInput() {
+  #expect(throws: CNNError.self) { try AvgPool2D.referenceForward(input: Tensor(zeros: [1, 1, 2, 5]), kernelSize: 3, stride: 1) }
+  #expect(throws: CNNError.self) {
+    try AvgPool2D.referenceBackward(gradOutput: Tensor(zeros: [1, 1, 2, 2]), inputShape: [1, 1, 3, 3], kernelSize: 2, stride: 2)
+  }
+}

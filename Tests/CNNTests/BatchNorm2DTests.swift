@@ -1,3 +1,4 @@
+import CNNTestSupport
 import Testing
 @testable import CNN
 
@@ -60,4 +61,71 @@ func batchNormRunningStatistics() throws {
 func batchNormBadInput() {
   #expect(throws: CNNError.self) { try BatchNorm2D(channels: 2).forward(Tensor(zeros: [1, 3, 2, 2]), mode: .training) }
   #expect(throws: CNNError.self) { try BatchNorm2D(channels: 2).forward(Tensor(zeros: [1, 2, 1, 1]), mode: .training) }
+}
+
+// MARK: - Fast equals reference
+
+/// Shapes for the threaded layer against the plain loops: small ones run on one thread, the last
+/// (295 K elements, above the 256 K threshold) on two.
+let batchNormReferenceShapes: [[Int]] = [[2, 1, 3, 4], [1, 3, 4, 3], [4, 3, 2, 5], [4, 8, 96, 96]]
+
+@Test("BatchNorm2D threaded forward and backward equal the plain reference loops (training)",
+      arguments: batchNormReferenceShapes)
+func batchNormMatchesReferenceTraining(_ shape: [Int]) throws {
+  var rng = SeededGenerator(seed: 31)
+  let norm = BatchNorm2D(channels: shape[1])
+  norm.scale.value = Tensor(randomUniform: [shape[1]], in: 0.5...1.5, using: &rng)
+  norm.offset.value = Tensor(randomNormal: [shape[1]], using: &rng)
+  let input = Tensor(randomNormal: shape, mean: 3, standardDeviation: 2, using: &rng)
+  let gradOutput = Tensor(randomNormal: shape, using: &rng)
+
+  let output = try norm.forward(input, mode: .training)
+  let (mean, variance) = try BatchNorm2D.referenceStatistics(input)
+  let expected = try BatchNorm2D.referenceForward(
+    input: input, mean: mean, variance: variance, scale: norm.scale.value, offset: norm.offset.value,
+    epsilon: norm.epsilon)
+  expectClose(expected, output, tolerance: 1e-5, label: "BatchNorm2D output \(shape)")
+  // Running statistics: one momentum step from (0, 1), the variance unbiased by M/(M − 1).
+  let m = Float(shape[0] * shape[2] * shape[3])
+  expectClose(mean.map { 0.1 * $0 }, norm.runningMean.value.scalars, tolerance: 1e-6, label: "running mean \(shape)")
+  expectClose(variance.map { 0.9 + 0.1 * $0 * m / (m - 1) }, norm.runningVariance.value.scalars,
+              tolerance: 1e-6, label: "running variance \(shape)")
+
+  let gradInput = norm.backward(gradOutput)
+  let reference = try BatchNorm2D.referenceBackward(
+    gradOutput: gradOutput, input: input, scale: norm.scale.value, epsilon: norm.epsilon)
+  expectClose(reference.gradInput, gradInput, tolerance: 1e-5, label: "BatchNorm2D gradInput \(shape)")
+  expectClose(reference.gradScale, norm.scale.grad, tolerance: 1e-5, label: "BatchNorm2D gradScale \(shape)")
+  expectClose(reference.gradOffset, norm.offset.grad, tolerance: 1e-5, label: "BatchNorm2D gradOffset \(shape)")
+}
+
+@Test("BatchNorm2D inference equals the plain reference with the running statistics",
+      arguments: batchNormReferenceShapes)
+func batchNormMatchesReferenceInference(_ shape: [Int]) throws {
+  var rng = SeededGenerator(seed: 32)
+  let norm = BatchNorm2D(channels: shape[1])
+  norm.scale.value = Tensor(randomUniform: [shape[1]], in: 0.5...1.5, using: &rng)
+  norm.offset.value = Tensor(randomNormal: [shape[1]], using: &rng)
+  for _ in 0..<3 {  // move the running statistics away from (0, 1)
+    _ = try norm.forward(Tensor(randomNormal: shape, mean: 1, standardDeviation: 2, using: &rng), mode: .training)
+  }
+  let input = Tensor(randomNormal: shape, using: &rng)
+  let expected = try BatchNorm2D.referenceForward(
+    input: input, mean: norm.runningMean.value.scalars, variance: norm.runningVariance.value.scalars,
+    scale: norm.scale.value, offset: norm.offset.value, epsilon: norm.epsilon)
+  expectClose(expected, try norm.forward(input, mode: .inference), tolerance: 1e-5, label: "BatchNorm2D inference \(shape)")
+}
+
+@Test("BatchNorm2D reference loops refuse shapes that do not fit")
+func batchNormReferenceBadInput() throws {
+  let scale = Tensor(repeating: 1, shape: [2]), offset = Tensor(zeros: [2])
+  #expect(throws: CNNError.self) { try BatchNorm2D.referenceStatistics(Tensor(zeros: [2, 3])) }
+  #expect(throws: CNNError.self) {
+    try BatchNorm2D.referenceForward(
+      input: Tensor(zeros: [1, 3, 2, 2]), mean: [0, 0], variance: [1, 1], scale: scale, offset: offset, epsilon: 1e-5)
+  }
+  #expect(throws: CNNError.self) {
+    try BatchNorm2D.referenceBackward(
+      gradOutput: Tensor(zeros: [1, 2, 2, 3]), input: Tensor(zeros: [1, 2, 2, 2]), scale: scale, epsilon: 1e-5)
+  }
 }

@@ -75,12 +75,7 @@ struct Conv2DFixtureTests {
         arguments: cases, ConvolutionAlgorithm.allCases)
   func layer(name: String, algorithm: ConvolutionAlgorithm) throws {
     let c = try Case(name)
-    var rng = SeededGenerator(seed: 7)
-    let layer = Conv2D(
-      inChannels: c.weight.shape[1], outChannels: c.weight.shape[0], kernelSize: c.weight.shape[2],
-      stride: c.stride, padding: c.padding, usesBias: c.bias != nil, algorithm: algorithm, using: &rng)
-    layer.weight.value = c.weight
-    if let bias = c.bias { layer.bias.value = bias }
+    let layer = try Conv2D(weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding, algorithm: algorithm)
     let output = try layer.forward(c.input, mode: .training)
     let gradInput = layer.backward(c.gradOutput)
     c.check(output: output, gradInput: gradInput, gradWeight: layer.weight.grad,

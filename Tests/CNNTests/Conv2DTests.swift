@@ -185,11 +185,10 @@ func im2colLayout() {
       arguments: ConvolutionAlgorithm.allCases)
 func conv2DLayerAlgorithms(_ algorithm: ConvolutionAlgorithm) throws {
   var rng = SeededGenerator(seed: 4)
-  let reference = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, algorithm: .direct, using: &rng)
-  reference.bias.value = Tensor(randomNormal: [4], using: &rng)
-  rng = SeededGenerator(seed: 4)
-  let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &rng)
-  layer.bias.value = reference.bias.value
+  let weight = Tensor(heNormal: [4, 3, 3, 3], fanIn: 27, using: &rng)
+  let bias = Tensor(randomNormal: [4], using: &rng)
+  let reference = try Conv2D(weight: weight, bias: bias, padding: 1, algorithm: .direct)
+  let layer = try Conv2D(weight: weight, bias: bias, padding: 1, algorithm: algorithm)
   let input = Tensor(randomNormal: [2, 3, 6, 7], using: &rng)
   let gradOutput = Tensor(randomNormal: [2, 4, 6, 7], using: &rng)
   expectTensorsClose(try layer.forward(input, mode: .training), try reference.forward(input, mode: .training),
@@ -315,4 +314,32 @@ func automaticAlgorithmRule() {
   #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .winograd)
   layer.algorithm = .im2col
   #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .im2col)
+}
+
+// MARK: - Layers built from given weights
+
+@Test("Conv2D(weight:bias:) and Dense(weight:bias:) take the given weights and check their shapes")
+func layersFromGivenWeights() throws {
+  var rng = SeededGenerator(seed: 6)
+  let weight = Tensor(randomNormal: [4, 3, 3, 3], using: &rng), bias = Tensor(randomNormal: [4], using: &rng)
+  let conv = try Conv2D(weight: weight, bias: bias, stride: 2, padding: 1)
+  #expect((conv.inChannels, conv.outChannels, conv.kernelSize, conv.stride, conv.padding) == (3, 4, 3, 2, 1))
+  #expect(conv.weight.value == weight && conv.bias.value == bias && conv.usesBias)
+  let input = Tensor(randomNormal: [2, 3, 7, 6], using: &rng)
+  #expect(try conv.forward(input, mode: .inference)
+          == Conv2D.im2colForward(input: input, weight: weight, bias: bias, stride: 2, padding: 1))
+  let noBias = try Conv2D(weight: weight, bias: nil)
+  #expect(!noBias.usesBias && noBias.parameters.count == 1)
+  #expect(throws: CNNError("Conv2D(3→4, 3x3): bias has shape [3], expected [4] to match weight [4, 3, 3, 3]")) {
+    try Conv2D(weight: weight, bias: Tensor(zeros: [3]))
+  }
+  #expect(throws: CNNError.self) { try Conv2D(weight: Tensor(zeros: [4, 3, 3, 2]), bias: nil) }
+  #expect(throws: CNNError.self) { try Conv2D(weight: weight, bias: nil, stride: 0) }
+
+  let dense = try Dense(weight: Tensor(randomNormal: [5, 7], using: &rng), bias: Tensor(zeros: [5]))
+  #expect((dense.inputSize, dense.outputSize) == (7, 5))
+  #expect(throws: CNNError("Dense(7→5): bias has shape [7], expected [5] to match weight [5, 7]")) {
+    try Dense(weight: Tensor(zeros: [5, 7]), bias: Tensor(zeros: [7]))
+  }
+  #expect(throws: CNNError.self) { try Dense(weight: Tensor(zeros: [5, 7, 1]), bias: Tensor(zeros: [5])) }
 }

@@ -14,11 +14,7 @@ struct DenseFixtureTests {
   @Test("Dense forward and backward match F.linear")
   func dense() throws {
     let fixture = try Fixture.named("dense")
-    let weight = try fixture.tensor("weight")
-    var rng = SeededGenerator(seed: 1)
-    let layer = Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
-    layer.weight.value = weight
-    layer.bias.value = try fixture.tensor("bias")
+    let layer = try Dense(weight: fixture.tensor("weight"), bias: fixture.tensor("bias"))
     let output = try layer.forward(try fixture.tensor("input"), mode: .training)
     expectClose(try fixture.tensor("output"), output, tolerance: Self.tolerance, label: "dense.output")
     let gradInput = layer.backward(try fixture.tensor("gradOutput"))

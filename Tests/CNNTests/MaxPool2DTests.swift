@@ -56,3 +56,50 @@ func maxPoolBadInput() {
   #expect(throws: CNNError.self) { try MaxPool2D(kernelSize: 3).forward(Tensor(zeros: [1, 1, 2, 5]), mode: .inference) }
   #expect(throws: CNNError.self) { try MaxPool2D(kernelSize: 2).forward(Tensor(zeros: [4, 4]), mode: .inference) }
 }
+
+// MARK: - Fast equals reference
+
+/// Pooling shapes for the layer against the plain reference loops: the 2x2 fast path and the
+/// general windows, overlapping and not, odd sizes, and one input large enough (295 K elements)
+/// for the layer to split the planes over two threads.
+let poolReferenceCases: [PoolCase] = poolCases + [
+  PoolCase(kernelSize: 2, stride: 2, shape: [3, 2, 9, 7]),
+  PoolCase(kernelSize: 2, stride: 2, shape: [4, 8, 96, 96]),
+  PoolCase(kernelSize: 3, stride: 2, shape: [4, 8, 96, 96]),
+]
+
+/// An input on a coarse grid of values (0, 0.25, …, 1), so that many windows hold ties.
+func tiedInput(_ shape: [Int], seed: UInt64) -> Tensor {
+  var rng = SeededGenerator(seed: seed)
+  return Tensor(shape: shape) { _ in Float(Int(rng.nextUniform() * 5)) / 4 }
+}
+
+@Test("MaxPool2D (fast path, general windows, threads) equals the reference loops exactly, ties included",
+      arguments: poolReferenceCases)
+func maxPoolMatchesReference(_ c: PoolCase) throws {
+  let input = tiedInput(c.shape, seed: 33)
+  let expected = try MaxPool2D.referenceForward(input: input, kernelSize: c.kernelSize, stride: c.stride)
+  let gradOutput = Tensor(shape: expected.shape) { Float($0 % 7) - 3 }
+  let expectedGradInput = try MaxPool2D.referenceBackward(
+    gradOutput: gradOutput, input: input, kernelSize: c.kernelSize, stride: c.stride)
+  for usesFastPath in [true, false] {
+    let pool = MaxPool2D(kernelSize: c.kernelSize, stride: c.stride)
+    pool.usesFastPath = usesFastPath
+    #expect(try pool.forward(input, mode: .training) == expected, "\(c.testDescription) fast path \(usesFastPath)")
+    #expect(pool.backward(gradOutput) == expectedGradInput, "\(c.testDescription) fast path \(usesFastPath)")
+  }
+}
+
+@Test("MaxPool2D reference: the tie rule on an all-equal window, and bad shapes refused")
+func maxPoolReferenceTiesAndBadInput() throws {
+  let x = Tensor(repeating: 2, shape: [1, 1, 4, 4])
+  let g = try MaxPool2D.referenceBackward(
+    gradOutput: Tensor(repeating: 1, shape: [1, 1, 2, 2]), input: x, kernelSize: 3, stride: 1)
+  #expect(g.scalars == [1, 1, 0, 0,  1, 1, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0])  // each window's top-left
+  #expect(throws: CNNError.self) { try MaxPool2D.referenceForward(input: Tensor(zeros: [1, 1, 2, 5]), kernelSize: 3, stride: 1) }
+  #expect(throws: CNNError.self) { try MaxPool2D.referenceForward(input: Tensor(zeros: [4, 4]), kernelSize: 2, stride: 2) }
+  #expect(throws: CNNError.self) { try MaxPool2D.referenceForward(input: Tensor(zeros: [1, 1, 4, 4]), kernelSize: 2, stride: 0) }
+  #expect(throws: CNNError.self) {
+    try MaxPool2D.referenceBackward(gradOutput: Tensor(zeros: [1, 1, 3, 3]), input: x, kernelSize: 2, stride: 2)
+  }
+}
