@@ -1,6 +1,7 @@
 // Conv2D: the direct reference against hand-computed values and numerical gradients, and every
 // fast algorithm (im2col, Winograd, FFT) against the direct reference on random shapes.
 
+import CNNTestSupport
 import Foundation
 import Testing
 @testable import CNN
@@ -36,22 +37,6 @@ let convolutionCases: [ConvolutionCase] = [
   ConvolutionCase(n: 5, c: 3, o: 7, h: 11, w: 10, k: 3, s: 1, p: 1),
   ConvolutionCase(n: 1, c: 1, o: 2, h: 3, w: 3, k: 3, s: 1, p: 0),
 ]
-
-/// Fails with the first 5 differing pairs and the largest difference when `actual` and `expected`
-/// differ by more than `tolerance` (absolute, scaled by the largest |expected| when above 1).
-func expectTensorsClose(
-  _ actual: Tensor, _ expected: Tensor, tolerance: Float, _ label: String,
-  sourceLocation: SourceLocation = #_sourceLocation
-) {
-  #expect(actual.shape == expected.shape, "\(label): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
-  guard actual.shape == expected.shape else { return }
-  let scale = max(1, expected.scalars.map(abs).max() ?? 0)
-  let difference = actual.maxAbsDifference(expected)
-  let pairs = zip(actual.scalars, expected.scalars).enumerated()
-    .filter { abs($0.element.0 - $0.element.1) > tolerance * scale }.prefix(5)
-    .map { "[\($0.offset)] \($0.element.0) vs \($0.element.1)" }.joined(separator: ", ")
-  #expect(difference <= tolerance * scale, "\(label): max diff \(difference) (scale \(scale)); \(pairs)", sourceLocation: sourceLocation)
-}
 
 // MARK: - Reference kernels
 
@@ -146,10 +131,10 @@ func im2colForwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, bias, _) = try shape.operands(seed: 20)
   let direct = try Conv2D.directForward(input: input, weight: weight, bias: bias, stride: shape.s, padding: shape.p)
   let fast = try Conv2D.im2colForward(input: input, weight: weight, bias: bias, stride: shape.s, padding: shape.p)
-  expectTensorsClose(fast, direct, tolerance: 1e-4, "\(shape) output")
+  expectClose(direct, fast, tolerance: 1e-4, label: "\(shape) output")
   let noBias = try Conv2D.im2colForward(input: input, weight: weight, bias: nil, stride: shape.s, padding: shape.p)
   let directNoBias = try Conv2D.directForward(input: input, weight: weight, bias: nil, stride: shape.s, padding: shape.p)
-  expectTensorsClose(noBias, directNoBias, tolerance: 1e-4, "\(shape) output without bias")
+  expectClose(directNoBias, noBias, tolerance: 1e-4, label: "\(shape) output without bias")
 }
 
 @Test("im2col + GEMM backward equals direct", arguments: convolutionCases)
@@ -157,9 +142,9 @@ func im2colBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 30)
   let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   let fast = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
-  expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
-  expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
-  expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
+  expectClose(direct.gradInput, fast.gradInput, tolerance: 1e-4, label: "\(shape) gradInput")
+  expectClose(direct.gradWeight, fast.gradWeight, tolerance: 1e-4, label: "\(shape) gradWeight")
+  expectClose(direct.gradBias, fast.gradBias, tolerance: 1e-4, label: "\(shape) gradBias")
 }
 
 @Test("im2col lays out patches as columns and col2im is its adjoint")
@@ -191,17 +176,18 @@ func conv2DLayerAlgorithms(_ algorithm: ConvolutionAlgorithm) throws {
   let layer = try Conv2D(weight: weight, bias: bias, padding: 1, algorithm: algorithm)
   let input = Tensor(randomNormal: [2, 3, 6, 7], using: &rng)
   let gradOutput = Tensor(randomNormal: [2, 4, 6, 7], using: &rng)
-  expectTensorsClose(try layer.forward(input, mode: .training), try reference.forward(input, mode: .training),
-                     tolerance: 1e-4, "\(algorithm) output")
+  expectClose(
+    try reference.forward(input, mode: .training), try layer.forward(input, mode: .training), tolerance: 1e-4,
+    label: "\(algorithm) output")
   let gradInput = layer.backward(gradOutput)
-  expectTensorsClose(gradInput, reference.backward(gradOutput), tolerance: 1e-4, "\(algorithm) gradInput")
+  expectClose(reference.backward(gradOutput), gradInput, tolerance: 1e-4, label: "\(algorithm) gradInput")
   // A second backward adds the same gradient again: parameter gradients accumulate.
   _ = layer.backward(gradOutput)
   _ = reference.backward(gradOutput)
-  expectTensorsClose(layer.weight.grad, reference.weight.grad, tolerance: 1e-4, "\(algorithm) weight.grad")
-  expectTensorsClose(layer.bias.grad, reference.bias.grad, tolerance: 1e-4, "\(algorithm) bias.grad")
+  expectClose(reference.weight.grad, layer.weight.grad, tolerance: 1e-4, label: "\(algorithm) weight.grad")
+  expectClose(reference.bias.grad, layer.bias.grad, tolerance: 1e-4, label: "\(algorithm) bias.grad")
   let once = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: layer.weight.value, stride: 1, padding: 0 + 1)
-  expectTensorsClose(layer.weight.grad, once.gradWeight * 2, tolerance: 1e-4, "\(algorithm) weight.grad twice")
+  expectClose(once.gradWeight * 2, layer.weight.grad, tolerance: 1e-4, label: "\(algorithm) weight.grad twice")
 }
 
 @Test("Conv2D without bias has only a weight parameter and adds nothing")
@@ -212,7 +198,7 @@ func conv2DWithoutBias() throws {
   #expect(layer.parameters.map(\.name) == ["weight"])
   let input = Tensor(randomNormal: [1, 2, 5, 5], using: &rng)
   let expected = try Conv2D.directForward(input: input, weight: layer.weight.value, bias: nil, stride: 1, padding: 0)
-  expectTensorsClose(try layer.forward(input, mode: .inference), expected, tolerance: 1e-4, "no-bias output")
+  expectClose(expected, try layer.forward(input, mode: .inference), tolerance: 1e-4, label: "no-bias output")
 }
 
 // MARK: - Winograd
@@ -250,7 +236,7 @@ func winogradForwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let fast = try Conv2D.winogradForward(input: input, weight: weight, bias: bias, stride: 1, padding: shape.p)
   // Winograd's transforms add up to 4x4 input values before the products and halve kernel sums;
   // the rounding stays within a few ulps of the sums of |terms| (~1e-6 relative), so 1e-4 holds.
-  expectTensorsClose(fast, direct, tolerance: 1e-4, "\(shape) output")
+  expectClose(direct, fast, tolerance: 1e-4, label: "\(shape) output")
 }
 
 @Test("Winograd backward equals direct", arguments: winogradCases)
@@ -258,9 +244,9 @@ func winogradBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 60)
   let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
   let fast = Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
-  expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
-  expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
-  expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
+  expectClose(direct.gradInput, fast.gradInput, tolerance: 1e-4, label: "\(shape) gradInput")
+  expectClose(direct.gradWeight, fast.gradWeight, tolerance: 1e-4, label: "\(shape) gradWeight")
+  expectClose(direct.gradBias, fast.gradBias, tolerance: 1e-4, label: "\(shape) gradBias")
 }
 
 @Test("Winograd rejects kernels other than 3x3 at stride 1; the layer falls back to im2col")
@@ -286,7 +272,7 @@ func fftForwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, bias, _) = try shape.operands(seed: 70)
   let direct = try Conv2D.directForward(input: input, weight: weight, bias: bias, stride: shape.s, padding: shape.p)
   let fast = try Conv2D.fftForward(input: input, weight: weight, bias: bias, stride: shape.s, padding: shape.p)
-  expectTensorsClose(fast, direct, tolerance: 1e-4, "\(shape) output")
+  expectClose(direct, fast, tolerance: 1e-4, label: "\(shape) output")
 }
 
 @Test("FFT backward equals direct", arguments: convolutionCases)
@@ -294,9 +280,9 @@ func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 80)
   let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   let fast = Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
-  expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
-  expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
-  expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
+  expectClose(direct.gradInput, fast.gradInput, tolerance: 1e-4, label: "\(shape) gradInput")
+  expectClose(direct.gradWeight, fast.gradWeight, tolerance: 1e-4, label: "\(shape) gradWeight")
+  expectClose(direct.gradBias, fast.gradBias, tolerance: 1e-4, label: "\(shape) gradBias")
 }
 
 // MARK: - Automatic choice

@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Dense vs PyTorch")
 struct DenseFixtureTests {
-  /// Scaled tolerance (relative above 1, absolute below; see `expectClose`): 7-term float32 dot
-  /// products rounded in a different order than PyTorch's; measured max 1.3e-7 (about one ulp).
+  /// Tolerance by the rule of `expectClose` (relative to the tensor's largest |value|, absolute
+  /// below 1): 7-term float32 dot products rounded in a different order than PyTorch's; measured max 1.3e-7 (about one ulp).
   static let tolerance: Float = 1e-5
 
   @Test("Dense forward and backward match F.linear")
