@@ -111,9 +111,9 @@ struct LearningAKernel: Chapter {
   func learn(target: Tensor, padding: Int, steps: Int, learningRate: Float, stream: UInt64, page: Page) throws -> Fit {
     var generator = page.generator(stream: stream)
     let k = target.shape[2]
-    let layer = Conv2D(inChannels: 1, outChannels: 1, kernelSize: k, padding: padding, usesBias: false,
+    let layer = try Conv2D(inChannels: 1, outChannels: 1, kernelSize: k, padding: padding, usesBias: false,
                        algorithm: .direct, using: &generator)
-    let optimizer = SGD(parameters: layer.parameters, learningRate: learningRate)
+    let optimizer = try SGD(parameters: layer.parameters, learningRate: learningRate)
     var losses: [Float] = []
     var snapshots: [(step: Int, kernel: Tensor)] = []
     let snapshotSteps = Set([0, 1, 2, 4, 8, 16, steps])
@@ -126,7 +126,7 @@ struct LearningAKernel: Chapter {
       losses.append(loss)
       if step == steps { break }
       optimizer.zeroGrad()
-      _ = layer.backward(gradient)
+      _ = try layer.backward(gradient)
       optimizer.step()
     }
     let kernel = layer.weight.value

@@ -143,11 +143,11 @@ struct FastConvolution: Chapter {
       let fastForward = try timer.measure {
         _ = try Conv2D.im2colForward(input: input, weight: weight, bias: bias, stride: 1, padding: layer.p)
       }.best
-      let directBackward = directTimer.measure {
-        _ = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
+      let directBackward = try directTimer.measure {
+        _ = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
       }.best
-      let fastBackward = timer.measure {
-        _ = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
+      let fastBackward = try timer.measure {
+        _ = try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
       }.best
       forwardSpeedups.append(directForward / fastForward)
       backwardSpeedups.append(directBackward / fastBackward)
@@ -347,8 +347,8 @@ struct FastConvolution: Chapter {
       let reference = try Conv2D.directForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
       let fast = try Conv2D.im2colForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
       let gradOutput = Tensor(randomNormal: reference.shape, using: &checkGenerator)
-      let slow = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
-      let quickGradients = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+      let slow = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+      let quickGradients = try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
       let forwardError = relativeDifference(fast, reference)
       let backwardError = max(relativeDifference(quickGradients.gradInput, slow.gradInput),
                               relativeDifference(quickGradients.gradWeight, slow.gradWeight),

@@ -70,8 +70,11 @@ extension CNNLessons {
     @Flag(name: .long, help: "Small data and few steps, so each chapter runs in seconds.")
     var quick = false
 
-    @Option(name: .long, help: "Seed of every random draw.")
-    var seed: UInt64 = RunOptions.defaultSeed
+    // Read as text, unconditionally: otherwise `--seed -5` reads as a missing value followed by
+    // an unknown option `-5`, and the message never says what a seed may be.
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Seed of every random draw: an integer from 0 to \(UInt64.max).", valueName: "N"))
+    var seed: String = String(RunOptions.defaultSeed)
 
     @Option(name: .long, help: ArgumentHelp(
       "A folder of MNIST-named IDX files (raw or .gz) to use instead of the bundled MNIST.",
@@ -89,8 +92,11 @@ extension CNNLessons {
       if !["mnist", "fashion"].contains(dataset.lowercased()) {
         CNNLessons.fail(CNNError("unknown dataset '\(dataset)'; use mnist or fashion"))
       }
+      guard let seedValue = UInt64(seed) else {
+        CNNLessons.fail(CNNError("--seed must be a non-negative integer from 0 to \(UInt64.max), got '\(seed)'"))
+      }
       let options = RunOptions(
-        outputDirectory: output, isQuick: quick, seed: seed, dataFolder: data,
+        outputDirectory: output, isQuick: quick, seed: seedValue, dataFolder: data,
         dataset: dataset.lowercased())
       let outcomes: [LessonRunner.Outcome]
       do {

@@ -182,8 +182,8 @@ extension Conv2D {
   /// the end, so no two threads write the same memory. Same results as `directBackward`.
   public static func im2colBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
                    computesGradInput: true, workspace: nil)
   }
 
@@ -192,8 +192,8 @@ extension Conv2D {
   static func im2colBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, computesGradInput: Bool,
     workspace: ConvolutionWorkspace?
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    let g = ConvolutionGeometry(
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.im2colBackward")
     // col2im overwrites every image of gradInput; only a skipped gradInput must read as zeros.

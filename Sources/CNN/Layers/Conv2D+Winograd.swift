@@ -238,21 +238,21 @@ extension Conv2D {
   /// `im2colBackward` entirely.
   public static func winogradBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, workspace: nil)
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    try winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, workspace: nil)
   }
 
   static func winogradBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, workspace: ConvolutionWorkspace?
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    let g = ConvolutionGeometry(
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.winogradBackward")
     guard winogradApplies(kernelSize: g.k, stride: g.s), g.p <= 2 else {
-      return im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+      return try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
                             computesGradInput: true, workspace: workspace)
     }
-    let parameterGradients = im2colBackward(
+    let parameterGradients = try im2colBackward(
       gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, computesGradInput: false,
       workspace: workspace)
     let gradInput: Tensor

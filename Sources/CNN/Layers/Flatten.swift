@@ -18,8 +18,10 @@ public final class Flatten: Layer {
     return input.reshaped(to: [input.shape[0], input.count / max(input.shape[0], 1)])
   }
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("Flatten.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    let n = cache.inputShape[0]
+    try checkGradientShape(gradOutput, expected: [n, cache.inputShape.reduce(1, *) / max(n, 1)], layer: summary)
     return gradOutput.reshaped(to: cache.inputShape)
   }
 }
