@@ -22,7 +22,7 @@ struct Pooling: Chapter {
 
     // Step 1: before and after on a digit.
     page.step("Max and average pooling on a digit")
-    let train = try page.dataset(.train)
+    let train = try page.dataset(.train, atLeast: 8, for: "the digit it pools is image 7")
     let digit = train.image(7).asImageBatch()
     let maxPool = try MaxPool2D(kernelSize: 2)
     let avgPool = try AvgPool2D(kernelSize: 2)

@@ -26,8 +26,8 @@ struct Backpropagation: Chapter {
 
     // Step 1: an untrained network is uniformly unsure.
     page.step("An untrained network: loss ln 10")
-    let train = try page.dataset(.train)
     let batchSize = page.isQuick ? 128 : 512
+    let train = try page.dataset(.train, atLeast: batchSize, for: "one batch of \(batchSize)")
     let batch = try train.subset(0..<batchSize)
     let inputs = batch.images.reshaped(to: [batchSize, 784])
     var generator = page.generator(stream: 5)

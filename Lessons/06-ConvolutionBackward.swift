@@ -25,7 +25,7 @@ struct ConvolutionBackward: Chapter {
 
     // Step 1: the three gradients for one digit.
     page.step("dL/dX and dL/dW for one digit")
-    let train = try page.dataset(.train)
+    let train = try page.dataset(.train, atLeast: 4, for: "the digit it differentiates is image 3")
     let digit = train.image(3).asImageBatch()  // (1, 1, 28, 28)
     var generator = page.generator(stream: 6)
     let weight = Tensor(randomNormal: [4, 1, 5, 5], standardDeviation: 0.2, using: &generator)

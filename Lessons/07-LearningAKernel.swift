@@ -70,7 +70,7 @@ struct LearningAKernel: Chapter {
 
     // Step 3: the learned kernel works on a digit it never saw.
     page.step("The learned kernel on a digit")
-    let digit = try page.dataset(.test).image(0).asImageBatch()
+    let digit = try page.dataset(.test, atLeast: 1, for: "a digit to filter").image(0).asImageBatch()
     let target = Tensor(shape: [1, 1, 3, 3], scalars: [-1, 0, 1, -2, 0, 2, -1, 0, 1])
     let byTarget = try Conv2D.directForward(input: digit, weight: target, bias: nil, stride: 1, padding: 1)
     let byLearned = try Conv2D.directForward(input: digit, weight: sobel.kernel, bias: nil, stride: 1, padding: 1)

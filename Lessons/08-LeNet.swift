@@ -38,8 +38,9 @@ public struct LeNet: Chapter {
               "Sources/CNN/Training/Trainer.swift", "Sources/CNN/Training/MiniBatches.swift",
               "Sources/CNN/Optimizers/SGD.swift", "Sources/CNN/Checkpoint/Checkpoint.swift")
 
-    let fullTrain = try page.dataset(.train)
-    let fullTest = try page.dataset(.test)
+    // Step 2 overfits 100 training images; the gallery shows 20 test images.
+    let fullTrain = try page.dataset(.train, atLeast: 100, for: "step 2 overfits 100 of them")
+    let fullTest = try page.dataset(.test, atLeast: 20, for: "the gallery shows 20")
     let train = page.isQuick ? try fullTrain.subset(0..<min(Self.quickTrainCount, fullTrain.count)) : fullTrain
     let test = page.isQuick ? try fullTest.subset(0..<min(Self.quickTestCount, fullTest.count)) : fullTest
 
@@ -271,6 +272,12 @@ public struct LeNet: Chapter {
       result.epochLosses.append(epochResult.meanLoss)
       result.trainAccuracies.append(epochResult.trainingAccuracy)
       result.testAccuracies.append(testAccuracy)
+      // What the losses say went wrong (exploding, stuck at chance): one line on the page and the
+      // console. A healthy run prints nothing here.
+      if let finding = epochResult.finding {
+        page.prose("> **Training finding:** \(finding)")
+        page.console.line("    finding: \(finding)")
+      }
     }
     let elapsed = ContinuousClock.now - start
     result.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

@@ -27,7 +27,7 @@ struct FFTAndWinograd: Chapter {
 
     // Step 1: a digit, a kernel and their product in the frequency domain.
     page.step("Image, kernel and product spectra")
-    let test = try page.dataset(.test)
+    let test = try page.dataset(.test, atLeast: 1, for: "a digit to transform")
     let digit = test.image(0)  // (28, 28)
     let sobel = Tensor(shape: [1, 1, 3, 3], scalars: [-1, 0, 1, -2, 0, 2, -1, 0, 1])  // Sobel x: vertical edges
     let side = 32  // the smallest power of two ≥ 28 (no padding), so no output wraps around

@@ -163,17 +163,17 @@ func im2colBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
 }
 
 @Test("im2col lays out patches as columns and col2im is its adjoint")
-func im2colLayout() {
+func im2colLayout() throws {
   // 1 channel, 3x3 image 1...9, 2x2 kernel, stride 1: four patches of four pixels.
   let image = Tensor(shape: [1, 3, 3], scalars: (1...9).map(Float.init))
-  let columns = im2col(image, kernelSize: 2, stride: 1, padding: 0)
+  let columns = try im2col(image, kernelSize: 2, stride: 1, padding: 0)
   #expect(columns == Tensor([[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]]))
   // Adjoint: <im2col(x), y> = <x, col2im(y)> for random x and y, with padding and stride.
   var rng = SeededGenerator(seed: 3)
   let x = Tensor(randomNormal: [2, 5, 6], using: &rng)
-  let cols = im2col(x, kernelSize: 3, stride: 2, padding: 1)
+  let cols = try im2col(x, kernelSize: 3, stride: 2, padding: 1)
   let y = Tensor(randomNormal: cols.shape, using: &rng)
-  let back = col2im(y, channels: 2, height: 5, width: 6, kernelSize: 3, stride: 2, padding: 1)
+  let back = try col2im(y, channels: 2, height: 5, width: 6, kernelSize: 3, stride: 2, padding: 1)
   let left = zip(cols.scalars, y.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   let right = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   #expect(abs(left - right) < 1e-3)

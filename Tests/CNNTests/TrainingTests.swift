@@ -79,6 +79,7 @@ func trainerLearnsToy() throws {
   var last = first
   for epoch in 1..<8 { last = try trainer.trainEpoch(images: images, labels: labels, epoch: epoch) }
   #expect(last.meanLoss < first.meanLoss / 2)
+  #expect(last.finding == nil)  // a healthy run reports nothing
   #expect(try trainer.evaluate(images: testImages, labels: testLabels, batchSize: 7) > 0.9)
   #expect(try trainer.predict(images: testImages, batchSize: 7).shape == [30, 3])
   #expect(throws: CNNError.self) { try trainer.trainEpoch(images: images, labels: [1, 2], epoch: 0) }

@@ -97,6 +97,7 @@ extension Conv2D {
     guard winogradApplies(kernelSize: g.k, stride: g.s) else {
       throw CNNError("Conv2D.winogradForward: Winograd F(2x2,3x3) needs a 3x3 kernel at stride 1, got \(g.k)x\(g.k) at stride \(g.s)")
     }
+    if g.n == 0 { return Tensor(zeros: g.outputShape) }  // an empty batch: no pointers to take
     let tilesY = (g.outH + 1) / 2, tilesX = (g.outW + 1) / 2, tiles = tilesY * tilesX
     let vectorTilesX = tilesX / 8 * 8  // tiles done eight at a time with SIMD8; the rest one by one
     // The input zero-padded so that every 4x4 tile lies inside it: P on the top and left, and
@@ -248,6 +249,7 @@ extension Conv2D {
     let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.winogradBackward")
+    if g.n == 0 { return (Tensor(zeros: g.inputShape), Tensor(zeros: g.weightShape), Tensor(zeros: [g.o])) }  // empty batch
     guard winogradApplies(kernelSize: g.k, stride: g.s), g.p <= 2 else {
       return try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
                             computesGradInput: true, workspace: workspace)

@@ -67,7 +67,7 @@ public final class Trainer {
       throw CNNError("trainEpoch: \(images.shape.first ?? 0) images but \(labels.count) labels")
     }
     guard !labels.isEmpty else {
-      throw CNNError("trainEpoch: there are no training images; training needs at least 1")
+      throw CNNError("trainEpoch: needs at least 1 training image, got 0")
     }
     let batches = try MiniBatches(count: labels.count, batchSize: batchSize, seed: seed).batches(epoch: epoch)
     var losses: [Float] = []
