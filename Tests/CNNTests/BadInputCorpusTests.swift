@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import CNN
+import CNNTestSupport
 
 /// The corpus files with the given extension.
 private func corpus(_ pathExtension: String) throws -> [URL] {

@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import CNN
+import CNNTestSupport
 
 @Test("constructor mistakes throw one sentence naming the type, the value and the rule")
 func constructorMistakes() {

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import CNN
+import CNNTestSupport
 
 /// A 10-class classifier on (N, 1, 2, 2) images and a matching toy set (labels cycle 0...9).
 private func tenClassSetup(count: Int, seed: UInt64) throws -> (Sequential, Dense, Tensor, [Int]) {
