@@ -26,8 +26,8 @@ struct OptimizerFixtureTests {
     let learningRate = try run.float("learningRate"), weightDecay = try run.float("weightDecay")
     let optimizer: any Optimizer =
       kind == "adam"
-      ? Adam(parameters: layer.parameters, learningRate: learningRate, weightDecay: weightDecay)
-      : SGD(
+      ? try Adam(parameters: layer.parameters, learningRate: learningRate, weightDecay: weightDecay)
+      : try SGD(
         parameters: layer.parameters, learningRate: learningRate, momentum: try run.float("momentum"),
         nesterov: try run.bool("nesterov"), weightDecay: weightDecay)
     let expectedWeights = try run.tensors("weights"), expectedBiases = try run.tensors("biases")
@@ -37,7 +37,7 @@ struct OptimizerFixtureTests {
       let prediction = try layer.forward(input, mode: .training)
       let loss = try meanSquaredError(prediction, target)
       losses.append(loss.loss)
-      _ = layer.backward(loss.gradient)
+      _ = try layer.backward(loss.gradient)
       optimizer.step()
       expectClose(
         expectedWeights[step], layer.weight.value, tolerance: Self.tolerance, label: "\(label) step \(step) weight")

@@ -17,18 +17,42 @@ public struct Tensor: Sendable, Equatable {
   public var scalars: [Float]
 
   /// Creates a tensor from a shape and its elements in row-major order.
+  ///
+  /// A shape with a negative dimension, or whose element count differs from `scalars.count`, stops
+  /// the program with a one-line message (`fatalError` keeps it in release builds, where
+  /// `precondition` would strip it); `Tensor.elementCount(of:)` checks a shape without stopping.
   public init(shape: [Int], scalars: [Float]) {
-    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
-    precondition(
-      shape.reduce(1, *) == scalars.count,
-      "Tensor shape \(shape) needs \(shape.reduce(1, *)) elements, got \(scalars.count)")
+    let count = Tensor.requireElementCount(of: shape)
+    if count != scalars.count {
+      fatalError("Tensor: shape \(shape) needs \(count) elements, got \(scalars.count)")
+    }
     self.shape = shape
     self.scalars = scalars
   }
 
   /// A tensor of the given shape filled with `value`.
   public init(repeating value: Float, shape: [Int]) {
-    self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+    self.init(shape: shape, scalars: [Float](repeating: value, count: Tensor.requireElementCount(of: shape)))
+  }
+
+  /// The number of elements of `shape`, or a `CNNError` naming a negative dimension or a product
+  /// too large for `Int`.
+  public static func elementCount(of shape: [Int]) throws -> Int {
+    if let bad = shape.first(where: { $0 < 0 }) {
+      throw CNNError("Tensor: shape \(shape) has a negative dimension \(bad); every dimension must be 0 or more")
+    }
+    var count = 1
+    for extent in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+      if overflow { throw CNNError("Tensor: shape \(shape) has more elements than memory can address") }
+      count = product
+    }
+    return count
+  }
+
+  /// `elementCount(of:)`, stopping with its message (kept in release builds) on a bad shape.
+  static func requireElementCount(of shape: [Int]) -> Int {
+    do { return try elementCount(of: shape) } catch { fatalError("\(error)") }
   }
 
   /// A tensor of zeros.
@@ -38,7 +62,7 @@ public struct Tensor: Sendable, Equatable {
   /// which saves the zero-filling pass of `init(zeros:)`. Every element must be written before
   /// it is read.
   init(unfilled shape: [Int]) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     self.init(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
       initialized = count
     })
@@ -46,14 +70,14 @@ public struct Tensor: Sendable, Equatable {
 
   /// A tensor whose elements are computed from their flat index.
   public init(shape: [Int], generator: (Int) -> Float) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     self.init(shape: shape, scalars: (0..<count).map(generator))
   }
 
   /// A matrix from nested rows, handy for small literal kernels: `Tensor([[1, -1]])`.
   public init(_ rows: [[Float]]) {
     let width = rows.first?.count ?? 0
-    precondition(rows.allSatisfy { $0.count == width }, "Tensor rows have different lengths")
+    if !rows.allSatisfy({ $0.count == width }) { fatalError("Tensor: rows have different lengths") }
     self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
   }
 
@@ -63,12 +87,13 @@ public struct Tensor: Sendable, Equatable {
   /// The number of dimensions.
   @inlinable public var rank: Int { shape.count }
 
-  /// The flat index of a multi-dimensional index.
+  /// The flat index of a multi-dimensional index; an index of the wrong rank or out of bounds
+  /// stops the program with a message that release builds keep.
   @inlinable public func offset(_ index: [Int]) -> Int {
-    precondition(index.count == shape.count, "index \(index) does not match shape \(shape)")
+    if index.count != shape.count { fatalError("Tensor: index \(index) does not match shape \(shape)") }
     var flat = 0
     for (i, extent) in zip(index, shape) {
-      precondition(i >= 0 && i < extent, "index \(index) is out of bounds for shape \(shape)")
+      if i < 0 || i >= extent { fatalError("Tensor: index \(index) is out of bounds for shape \(shape)") }
       flat = flat * extent + i
     }
     return flat
@@ -79,16 +104,17 @@ public struct Tensor: Sendable, Equatable {
   // One subscript per rank from 1 to 4 (a variadic one would allocate an array per access and
   // make `t[y, x]` ambiguous); other ranks use `scalars[offset([...])]`. Each index is checked
   // against its own dimension (a flat bounds check alone would let [0, W] of an (H, W) tensor
-  // silently read [1, 0]); nothing is allocated.
+  // silently read [1, 0]), and a bad index stops the program with a message release builds keep
+  // (`fatalError`, as `offset`); nothing is allocated.
 
   /// Element [i] of a rank-1 tensor, e.g. a bias (O).
   @inlinable public subscript(_ i: Int) -> Float {
     get {
-      precondition(shape.count == 1, "index [\(i)] does not match shape \(shape)")
+      if shape.count != 1 { fatalError("Tensor: index [\(i)] does not match shape \(shape)") }
       return scalars[i]
     }
     set {
-      precondition(shape.count == 1, "index [\(i)] does not match shape \(shape)")
+      if shape.count != 1 { fatalError("Tensor: index [\(i)] does not match shape \(shape)") }
       scalars[i] = newValue
     }
   }
@@ -113,49 +139,50 @@ public struct Tensor: Sendable, Equatable {
 
   /// Row-major flat index of [i0, i1]: i0·D1 + i1.
   @inlinable func flatIndex(_ i0: Int, _ i1: Int) -> Int {
-    precondition(
-      shape.count == 2 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1],
-      "index [\(i0), \(i1)] is out of bounds for shape \(shape)")
+    if !(shape.count == 2 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1]) {
+      fatalError("Tensor: index [\(i0), \(i1)] is out of bounds for shape \(shape)")
+    }
     return i0 * shape[1] + i1
   }
 
   /// Row-major flat index of [i0, i1, i2]: (i0·D1 + i1)·D2 + i2.
   @inlinable func flatIndex(_ i0: Int, _ i1: Int, _ i2: Int) -> Int {
-    precondition(
-      shape.count == 3 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1] && 0 <= i2 && i2 < shape[2],
-      "index [\(i0), \(i1), \(i2)] is out of bounds for shape \(shape)")
+    if !(shape.count == 3 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1] && 0 <= i2 && i2 < shape[2]) {
+      fatalError("Tensor: index [\(i0), \(i1), \(i2)] is out of bounds for shape \(shape)")
+    }
     return (i0 * shape[1] + i1) * shape[2] + i2
   }
 
   /// Row-major flat index of [i0, i1, i2, i3]: ((i0·D1 + i1)·D2 + i2)·D3 + i3.
   @inlinable func flatIndex(_ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int) -> Int {
-    precondition(
-      shape.count == 4 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1]
-        && 0 <= i2 && i2 < shape[2] && 0 <= i3 && i3 < shape[3],
-      "index [\(i0), \(i1), \(i2), \(i3)] is out of bounds for shape \(shape)")
+    if !(shape.count == 4 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1]
+      && 0 <= i2 && i2 < shape[2] && 0 <= i3 && i3 < shape[3]) {
+      fatalError("Tensor: index [\(i0), \(i1), \(i2), \(i3)] is out of bounds for shape \(shape)")
+    }
     return ((i0 * shape[1] + i1) * shape[2] + i2) * shape[3] + i3
   }
 
   /// The same elements under a new shape with the same element count.
   public func reshaped(to newShape: [Int]) -> Tensor {
-    precondition(
-      newShape.reduce(1, *) == count,
-      "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    if Tensor.requireElementCount(of: newShape) != count {
+      fatalError("Tensor: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    }
     return Tensor(shape: newShape, scalars: scalars)
   }
 
   /// Reshapes in place.
   public mutating func reshape(to newShape: [Int]) {
-    precondition(
-      newShape.reduce(1, *) == count,
-      "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    if Tensor.requireElementCount(of: newShape) != count {
+      fatalError("Tensor: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    }
     shape = newShape
   }
 
   /// Items `range` along the first dimension (for example a mini-batch of images).
   public func slice(_ range: Range<Int>) -> Tensor {
-    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
-                 "slice \(range) is out of bounds for shape \(shape)")
+    if rank < 1 || range.lowerBound < 0 || range.upperBound > shape[0] {
+      fatalError("Tensor: slice \(range) is out of bounds for shape \(shape)")
+    }
     let itemSize = shape.dropFirst().reduce(1, *)
     var newShape = shape
     newShape[0] = range.count
@@ -177,6 +204,19 @@ public struct Tensor: Sendable, Equatable {
   ) rethrows -> R {
     try scalars.withUnsafeMutableBufferPointer(body)
   }
+}
+
+extension Tensor {
+  /// The flat index of the first NaN or infinite element, or nil when every element is finite.
+  public var firstNonFiniteIndex: Int? {
+    withUnsafeBufferPointer { x in
+      for i in 0..<x.count where !x[i].isFinite { return i }
+      return nil
+    }
+  }
+
+  /// Whether every element is a finite number (no NaN, no ±infinity).
+  public var isFinite: Bool { firstNonFiniteIndex == nil }
 }
 
 extension Tensor: CustomStringConvertible {

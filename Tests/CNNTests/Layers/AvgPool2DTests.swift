@@ -11,11 +11,11 @@ import Testing
 
 @Test("AvgPool2D forward and backward on a literal")
 func avgPoolLiteral() throws {
-  let pool = AvgPool2D(kernelSize: 2)
+  let pool = try AvgPool2D(kernelSize: 2)
   let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, 5, 2, 0,
                                                 3, 3, 8, 6])
   #expect(try pool.forward(x, mode: .training).scalars == [3, 4])
-  let g = pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [4, 8]))
+  let g = try pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [4, 8]))
   #expect(g.scalars == [1, 1, 2, 2,  1, 1, 2, 2])
 }
 
@@ -23,7 +23,7 @@ func avgPoolLiteral() throws {
 
 @Test("AvgPool2D backward matches numerical gradient", arguments: poolCases)
 func avgPoolGradient(_ c: PoolCase) throws {
-  try expectGradientsMatch(AvgPool2D(kernelSize: c.kernelSize, stride: c.stride), input: c.shape, label: "AvgPool2D")
+  try expectGradientsMatch(try AvgPool2D(kernelSize: c.kernelSize, stride: c.stride), input: c.shape, label: "AvgPool2D")
 }
 
 // MARK: - Fast equals reference
@@ -32,13 +32,13 @@ func avgPoolGradient(_ c: PoolCase) throws {
 func avgPoolMatchesReference(_ c: PoolCase) throws {
   var rng = SeededGenerator(seed: 34)
   let input = Tensor(randomNormal: c.shape, using: &rng)
-  let pool = AvgPool2D(kernelSize: c.kernelSize, stride: c.stride)
+  let pool = try AvgPool2D(kernelSize: c.kernelSize, stride: c.stride)
   let output = try pool.forward(input, mode: .training)
   #expect(output == (try AvgPool2D.referenceForward(input: input, kernelSize: c.kernelSize, stride: c.stride)))
   let gradOutput = Tensor(randomNormal: output.shape, using: &rng)
   let expected = try AvgPool2D.referenceBackward(
     gradOutput: gradOutput, inputShape: c.shape, kernelSize: c.kernelSize, stride: c.stride)
-  #expect(pool.backward(gradOutput) == expected)
+  #expect(try pool.backward(gradOutput) == expected)
 }
 
 // MARK: - PyTorch fixture
@@ -52,10 +52,10 @@ struct AvgPoolFixtureTests {
   @Test("AvgPool2D matches F.avg_pool2d", arguments: ["avgpool_2x2", "avgpool_3x3_s2"])
   func pooling(name: String) throws {
     let fixture = try Fixture.named(name)
-    let layer = AvgPool2D(kernelSize: try fixture.int("kernelSize"), stride: try fixture.int("stride"))
+    let layer = try AvgPool2D(kernelSize: try fixture.int("kernelSize"), stride: try fixture.int("stride"))
     let output = try layer.forward(try fixture.tensor("input"), mode: .training)
     expectClose(try fixture.tensor("output"), output, tolerance: Self.tolerance, label: "\(name).output")
-    let gradInput = layer.backward(try fixture.tensor("gradOutput"))
+    let gradInput = try layer.backward(try fixture.tensor("gradOutput"))
     expectClose(try fixture.tensor("gradInput"), gradInput, tolerance: Self.tolerance, label: "\(name).gradInput")
   }
 }

@@ -16,7 +16,7 @@ let batchNormReferenceShapes: [[Int]] = [[2, 1, 3, 4], [1, 3, 4, 3], [4, 3, 2, 5
 
 @Test("BatchNorm2D training output has per-channel mean 0 and variance 1")
 func batchNormStatistics() throws {
-  let norm = BatchNorm2D(channels: 3)
+  let norm = try BatchNorm2D(channels: 3)
   var rng = SeededGenerator(seed: 11)
   let x = Tensor(randomNormal: [4, 3, 5, 5], mean: 3, standardDeviation: 2, using: &rng)
   let y = try norm.forward(x, mode: .training)
@@ -32,7 +32,7 @@ func batchNormStatistics() throws {
 
 @Test("BatchNorm2D running statistics follow PyTorch's convention (unbiased variance)")
 func batchNormRunningStatistics() throws {
-  let norm = BatchNorm2D(channels: 1, momentum: 0.1)
+  let norm = try BatchNorm2D(channels: 1, momentum: 0.1)
   // One channel, M = 4 values: mean 2.5, biased variance 1.25, unbiased 5/3.
   let x = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
   _ = try norm.forward(x, mode: .training)
@@ -53,7 +53,7 @@ func batchNormRunningStatistics() throws {
 @Test("BatchNorm2D backward (training mode) matches numerical gradient",
       arguments: [[2, 1, 3, 4], [1, 3, 4, 3], [4, 3, 2, 5]])
 func batchNormGradient(_ shape: [Int]) throws {
-  let norm = BatchNorm2D(channels: shape[1])
+  let norm = try BatchNorm2D(channels: shape[1])
   var rng = SeededGenerator(seed: 9)
   // Non-trivial γ, β so every term of the backward formula matters.
   norm.scale.value = Tensor(randomUniform: [shape[1]], in: 0.5...1.5, using: &rng)
@@ -63,7 +63,7 @@ func batchNormGradient(_ shape: [Int]) throws {
 
 @Test("BatchNorm2D inference mode: gradient check with running statistics")
 func batchNormInferenceGradient() throws {
-  let norm = BatchNorm2D(channels: 3)
+  let norm = try BatchNorm2D(channels: 3)
   var rng = SeededGenerator(seed: 10)
   _ = try norm.forward(Tensor(randomNormal: [4, 3, 3, 3], mean: 1, standardDeviation: 2, using: &rng), mode: .training)
   let x = try norm.forward(Tensor(randomNormal: [2, 3, 3, 3], using: &rng), mode: .inference)
@@ -77,7 +77,7 @@ func batchNormInferenceGradient() throws {
       arguments: batchNormReferenceShapes)
 func batchNormMatchesReferenceTraining(_ shape: [Int]) throws {
   var rng = SeededGenerator(seed: 31)
-  let norm = BatchNorm2D(channels: shape[1])
+  let norm = try BatchNorm2D(channels: shape[1])
   norm.scale.value = Tensor(randomUniform: [shape[1]], in: 0.5...1.5, using: &rng)
   norm.offset.value = Tensor(randomNormal: [shape[1]], using: &rng)
   let input = Tensor(randomNormal: shape, mean: 3, standardDeviation: 2, using: &rng)
@@ -95,7 +95,7 @@ func batchNormMatchesReferenceTraining(_ shape: [Int]) throws {
   expectClose(variance.map { 0.9 + 0.1 * $0 * m / (m - 1) }, norm.runningVariance.value.scalars,
               tolerance: 1e-6, label: "running variance \(shape)")
 
-  let gradInput = norm.backward(gradOutput)
+  let gradInput = try norm.backward(gradOutput)
   let reference = try BatchNorm2D.referenceBackward(
     gradOutput: gradOutput, input: input, scale: norm.scale.value, epsilon: norm.epsilon)
   expectClose(reference.gradInput, gradInput, tolerance: 1e-5, label: "BatchNorm2D gradInput \(shape)")
@@ -107,7 +107,7 @@ func batchNormMatchesReferenceTraining(_ shape: [Int]) throws {
       arguments: batchNormReferenceShapes)
 func batchNormMatchesReferenceInference(_ shape: [Int]) throws {
   var rng = SeededGenerator(seed: 32)
-  let norm = BatchNorm2D(channels: shape[1])
+  let norm = try BatchNorm2D(channels: shape[1])
   norm.scale.value = Tensor(randomUniform: [shape[1]], in: 0.5...1.5, using: &rng)
   norm.offset.value = Tensor(randomNormal: [shape[1]], using: &rng)
   for _ in 0..<3 {  // move the running statistics away from (0, 1)
@@ -147,7 +147,7 @@ struct BatchNormFixtureTests {
       layer.zeroGrad()
       let output = try layer.forward(try step.tensor("input"), mode: .training)
       expectClose(try step.tensor("output"), output, tolerance: Self.tolerance, label: "\(label).output")
-      let gradInput = layer.backward(try step.tensor("gradOutput"))
+      let gradInput = try layer.backward(try step.tensor("gradOutput"))
       expectClose(try step.tensor("gradInput"), gradInput, tolerance: Self.tolerance, label: "\(label).gradInput")
       expectClose(
         try step.tensor("gradScale"), layer.scale.grad, tolerance: Self.tolerance, label: "\(label).gradScale")

@@ -75,7 +75,7 @@ func outputSizeRule() throws {
   #expect(try Conv2D.outputSize(input: 7, kernelSize: 3, stride: 2, padding: 1) == 4)
   #expect(try Conv2D.outputSize(input: 8, kernelSize: 3, stride: 2, padding: 0) == 3)
   var rng = SeededGenerator(seed: 1)
-  let layer = Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, using: &rng)
+  let layer = try Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, using: &rng)
   #expect(throws: CNNError("Conv2D(1→6, 5x5): input 3x3 with padding 0 is smaller than the 5x5 kernel")) {
     try layer.forward(Tensor(zeros: [1, 1, 3, 3]), mode: .inference)
   }
@@ -86,14 +86,14 @@ func outputSizeRule() throws {
 func im2colLayout() {
   // 1 channel, 3x3 image 1...9, 2x2 kernel, stride 1: four patches of four pixels.
   let image = Tensor(shape: [1, 3, 3], scalars: (1...9).map(Float.init))
-  let columns = im2col(image, kernelSize: 2, stride: 1, padding: 0)
+  let columns = try im2col(image, kernelSize: 2, stride: 1, padding: 0)
   #expect(columns == Tensor([[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]]))
   // Adjoint: <im2col(x), y> = <x, col2im(y)> for random x and y, with padding and stride.
   var rng = SeededGenerator(seed: 3)
   let x = Tensor(randomNormal: [2, 5, 6], using: &rng)
-  let cols = im2col(x, kernelSize: 3, stride: 2, padding: 1)
+  let cols = try im2col(x, kernelSize: 3, stride: 2, padding: 1)
   let y = Tensor(randomNormal: cols.shape, using: &rng)
-  let back = col2im(y, channels: 2, height: 5, width: 6, kernelSize: 3, stride: 2, padding: 1)
+  let back = try col2im(y, channels: 2, height: 5, width: 6, kernelSize: 3, stride: 2, padding: 1)
   let left = zip(cols.scalars, y.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   let right = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   #expect(abs(left - right) < 1e-3)
@@ -116,7 +116,7 @@ func winogradTile() {
 @Test("Conv2D without bias has only a weight parameter and adds nothing")
 func conv2DWithoutBias() throws {
   var rng = SeededGenerator(seed: 5)
-  let layer = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, usesBias: false, using: &rng)
+  let layer = try Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, usesBias: false, using: &rng)
   layer.bias.value = Tensor(repeating: 7, shape: [3])  // ignored
   #expect(layer.parameters.map(\.name) == ["weight"])
   let input = Tensor(randomNormal: [1, 2, 5, 5], using: &rng)
@@ -133,7 +133,7 @@ func automaticAlgorithmRule() {
   #expect(Conv2D.automaticAlgorithm(inChannels: 6, outChannels: 16, kernelSize: 5, stride: 1, height: 14, width: 14) == .im2col)
   #expect(Conv2D.automaticAlgorithm(inChannels: 16, outChannels: 16, kernelSize: Conv2D.fftMinimumKernelSize, stride: 1, height: 32, width: 32) == .fft)
   var rng = SeededGenerator(seed: 11)
-  let layer = Conv2D(inChannels: wide, outChannels: wide, kernelSize: 3, padding: 1, using: &rng)
+  let layer = try Conv2D(inChannels: wide, outChannels: wide, kernelSize: 3, padding: 1, using: &rng)
   #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .winograd)
   layer.algorithm = .im2col
   #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .im2col)
@@ -180,7 +180,7 @@ private func fakeLoss(_ output: Tensor, _ gradOutput: Tensor) -> Double {
 @Test("directBackward matches central differences", arguments: convolutionCases.prefix(8))
 func directBackwardNumerically(_ shape: ConvolutionCase) throws {
   let (input, weight, bias, gradOutput) = try shape.operands(seed: 10)
-  let analytic = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let analytic = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   // The convolution is linear in each of input, weight and bias, so the central difference has no
   // truncation error at any step; only the Float rounding of the forward pass (relative ~1e-7 of
   // a loss of size ~10-100) divided by 2h remains, so a large step is best: h = 0.5. Measured max
@@ -264,8 +264,8 @@ func im2colForwardMatchesDirect(_ shape: ConvolutionCase) throws {
 @Test("im2col + GEMM backward equals direct", arguments: convolutionCases)
 func im2colBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 30)
-  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
-  let fast = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let direct = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let fast = try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   expectClose(direct.gradInput, fast.gradInput, tolerance: 1e-4, label: "\(shape) gradInput")
   expectClose(direct.gradWeight, fast.gradWeight, tolerance: 1e-4, label: "\(shape) gradWeight")
   expectClose(direct.gradBias, fast.gradBias, tolerance: 1e-4, label: "\(shape) gradBias")
@@ -284,8 +284,8 @@ func winogradForwardMatchesDirect(_ shape: ConvolutionCase) throws {
 @Test("Winograd backward equals direct", arguments: winogradCases)
 func winogradBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 60)
-  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
-  let fast = Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
+  let direct = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
+  let fast = try Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
   expectClose(direct.gradInput, fast.gradInput, tolerance: 1e-4, label: "\(shape) gradInput")
   expectClose(direct.gradWeight, fast.gradWeight, tolerance: 1e-4, label: "\(shape) gradWeight")
   expectClose(direct.gradBias, fast.gradBias, tolerance: 1e-4, label: "\(shape) gradBias")
@@ -302,8 +302,8 @@ func fftForwardMatchesDirect(_ shape: ConvolutionCase) throws {
 @Test("FFT backward equals direct", arguments: convolutionCases)
 func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 80)
-  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
-  let fast = Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let direct = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let fast = try Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   expectClose(direct.gradInput, fast.gradInput, tolerance: 1e-4, label: "\(shape) gradInput")
   expectClose(direct.gradWeight, fast.gradWeight, tolerance: 1e-4, label: "\(shape) gradWeight")
   expectClose(direct.gradBias, fast.gradBias, tolerance: 1e-4, label: "\(shape) gradBias")
@@ -322,14 +322,14 @@ func conv2DLayerAlgorithms(_ algorithm: ConvolutionAlgorithm) throws {
   expectClose(
     try reference.forward(input, mode: .training), try layer.forward(input, mode: .training), tolerance: 1e-4,
     label: "\(algorithm) output")
-  let gradInput = layer.backward(gradOutput)
-  expectClose(reference.backward(gradOutput), gradInput, tolerance: 1e-4, label: "\(algorithm) gradInput")
+  let gradInput = try layer.backward(gradOutput)
+  expectClose(try reference.backward(gradOutput), gradInput, tolerance: 1e-4, label: "\(algorithm) gradInput")
   // A second backward adds the same gradient again: parameter gradients accumulate.
-  _ = layer.backward(gradOutput)
-  _ = reference.backward(gradOutput)
+  _ = try layer.backward(gradOutput)
+  _ = try reference.backward(gradOutput)
   expectClose(reference.weight.grad, layer.weight.grad, tolerance: 1e-4, label: "\(algorithm) weight.grad")
   expectClose(reference.bias.grad, layer.bias.grad, tolerance: 1e-4, label: "\(algorithm) bias.grad")
-  let once = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: layer.weight.value, stride: 1, padding: 0 + 1)
+  let once = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: layer.weight.value, stride: 1, padding: 0 + 1)
   expectClose(once.gradWeight * 2, layer.weight.grad, tolerance: 1e-4, label: "\(algorithm) weight.grad twice")
 }
 
@@ -339,14 +339,14 @@ func convBackwardWithoutInputGradient() throws {
   let input = Tensor(randomNormal: [3, 2, 9, 9], mean: 0, standardDeviation: 1, using: &rng)
   for algorithm in [ConvolutionAlgorithm.im2col, .direct, .winograd] {
     var weights = SeededGenerator(seed: 13)
-    let full = Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
+    let full = try Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
     weights = SeededGenerator(seed: 13)
-    let partial = Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
+    let partial = try Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
     let output = try full.forward(input, mode: .training)
     _ = try partial.forward(input, mode: .training)
     let gradOutput = Tensor(randomNormal: output.shape, mean: 0, standardDeviation: 1, using: &rng)
-    _ = full.backward(gradOutput)
-    _ = partial.backward(gradOutput, needsInputGradient: false)
+    _ = try full.backward(gradOutput)
+    _ = try partial.backward(gradOutput, needsInputGradient: false)
     #expect(full.weight.grad == partial.weight.grad, "\(algorithm) weight gradient")
     #expect(full.bias.grad == partial.bias.grad, "\(algorithm) bias gradient")
   }
@@ -405,7 +405,7 @@ struct Conv2DFixtureTests {
     let c = try Case(name)
     let output = try Conv2D.directForward(
       input: c.input, weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding)
-    let grads = Conv2D.directBackward(
+    let grads = try Conv2D.directBackward(
       gradOutput: c.gradOutput, input: c.input, weight: c.weight, stride: c.stride, padding: c.padding)
     c.check(output: output, gradInput: grads.gradInput, gradWeight: grads.gradWeight, gradBias: grads.gradBias,
             label: "direct")
@@ -416,7 +416,7 @@ struct Conv2DFixtureTests {
     let c = try Case(name)
     let output = try Conv2D.im2colForward(
       input: c.input, weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding)
-    let grads = Conv2D.im2colBackward(
+    let grads = try Conv2D.im2colBackward(
       gradOutput: c.gradOutput, input: c.input, weight: c.weight, stride: c.stride, padding: c.padding)
     c.check(output: output, gradInput: grads.gradInput, gradWeight: grads.gradWeight, gradBias: grads.gradBias,
             label: "im2col")
@@ -428,7 +428,7 @@ struct Conv2DFixtureTests {
     let c = try Case(name)
     let layer = try Conv2D(weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding, algorithm: algorithm)
     let output = try layer.forward(c.input, mode: .training)
-    let gradInput = layer.backward(c.gradOutput)
+    let gradInput = try layer.backward(c.gradOutput)
     c.check(output: output, gradInput: gradInput, gradWeight: layer.weight.grad,
             gradBias: c.bias == nil ? nil : layer.bias.grad, label: "layer(\(algorithm))")
   }
@@ -443,7 +443,7 @@ struct Conv2DFixtureTests {
     let output = try Conv2D.directForward(
       input: input, weight: weight, bias: Tensor(shape: [1], scalars: [0.5]), stride: 1, padding: 0)
     #expect(output == Tensor(shape: [1, 1, 2, 2], scalars: [-3.5, -3.5, -3.5, -3.5]))
-    let grads = Conv2D.directBackward(
+    let grads = try Conv2D.directBackward(
       gradOutput: Tensor(repeating: 1, shape: [1, 1, 2, 2]), input: input, weight: weight, stride: 1, padding: 0)
     #expect(grads.gradInput.scalars == [1, 1, 0, 1, 0, -1, 0, -1, -1])
     #expect(grads.gradWeight.scalars == [12, 16, 24, 28])
@@ -456,7 +456,7 @@ struct Conv2DFixtureTests {
 @Test("Conv2D rejects inputs with the wrong rank or channel count, naming the layer and shape")
 func conv2DShapeErrors() throws {
   var rng = SeededGenerator(seed: 2)
-  let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, using: &rng)
+  let layer = try Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, using: &rng)
   #expect(throws: CNNError.shape("Conv2D(3→4, 3x3, pad 1)", expected: "(N, 3, H, W)", got: [2, 1, 8, 8])) {
     try layer.forward(Tensor(zeros: [2, 1, 8, 8]), mode: .inference)
   }
@@ -473,6 +473,6 @@ func winogradRejectsOtherShapes() throws {
     try Conv2D.winogradForward(input: Tensor(zeros: [1, 1, 8, 8]), weight: Tensor(zeros: [1, 1, 5, 5]), bias: nil, stride: 1, padding: 0)
   }
   var rng = SeededGenerator(seed: 6)
-  let layer = Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 2, algorithm: .winograd, using: &rng)
+  let layer = try Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 2, algorithm: .winograd, using: &rng)
   #expect(layer.resolvedAlgorithm(height: 8, width: 8) == .im2col)
 }

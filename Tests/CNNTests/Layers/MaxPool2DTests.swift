@@ -42,22 +42,22 @@ func tiedInput(_ shape: [Int], seed: UInt64) -> Tensor {
 
 @Test("MaxPool2D forward and backward on a literal")
 func maxPoolLiteral() throws {
-  let pool = MaxPool2D(kernelSize: 2)
+  let pool = try MaxPool2D(kernelSize: 2)
   let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, 5, 2, 0,
                                                 3, 4, 8, 8])
   let y = try pool.forward(x, mode: .training)
   #expect(y == Tensor(shape: [1, 1, 1, 2], scalars: [5, 8]))
-  let g = pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [10, 20]))
+  let g = try pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [10, 20]))
   #expect(g.scalars == [0, 10, 0, 0,
                         0, 0, 20, 0])  // tie 8, 8: the first in row-major order wins
 }
 
 @Test("MaxPool2D tie rule: one winner on an all-equal window, gradient sum kept")
 func maxPoolTieRule() throws {
-  let pool = MaxPool2D(kernelSize: 3, stride: 1)
+  let pool = try MaxPool2D(kernelSize: 3, stride: 1)
   let x = Tensor(repeating: 2, shape: [1, 1, 4, 4])
   _ = try pool.forward(x, mode: .training)
-  let g = pool.backward(Tensor(repeating: 1, shape: [1, 1, 2, 2]))
+  let g = try pool.backward(Tensor(repeating: 1, shape: [1, 1, 2, 2]))
   // Every window's first element is its top-left corner.
   #expect(g.scalars == [1, 1, 0, 0,  1, 1, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0])
   #expect(g.sum() == 4)
@@ -67,14 +67,14 @@ func maxPoolTieRule() throws {
 
 @Test("MaxPool2D backward matches numerical gradient", arguments: poolCases)
 func maxPoolGradient(_ c: PoolCase) throws {
-  try expectGradientsMatch(MaxPool2D(kernelSize: c.kernelSize, stride: c.stride), input: c.shape, label: "MaxPool2D")
+  try expectGradientsMatch(try MaxPool2D(kernelSize: c.kernelSize, stride: c.stride), input: c.shape, label: "MaxPool2D")
 }
 
 @Test("MaxPool2D ties made of one variable: the checker sees the whole gradient arrive once")
 func maxPoolStructuralTies() throws {
   // Upsampling copies each pixel into a 2x2 block, so every pooled window is an exact tie of one
   // variable; max is then smooth in that variable with derivative 1.
-  let model = Sequential(Upsample2D(factor: 2), MaxPool2D(kernelSize: 2))
+  let model = Sequential(try Upsample2D(factor: 2), try MaxPool2D(kernelSize: 2))
   try expectGradientsMatch(model, input: [2, 3, 3, 4], label: "Upsample2D→MaxPool2D")
 }
 
@@ -89,10 +89,10 @@ func maxPoolMatchesReference(_ c: PoolCase) throws {
   let expectedGradInput = try MaxPool2D.referenceBackward(
     gradOutput: gradOutput, input: input, kernelSize: c.kernelSize, stride: c.stride)
   for usesFastPath in [true, false] {
-    let pool = MaxPool2D(kernelSize: c.kernelSize, stride: c.stride)
+    let pool = try MaxPool2D(kernelSize: c.kernelSize, stride: c.stride)
     pool.usesFastPath = usesFastPath
     #expect(try pool.forward(input, mode: .training) == expected, "\(c.testDescription) fast path \(usesFastPath)")
-    #expect(pool.backward(gradOutput) == expectedGradInput, "\(c.testDescription) fast path \(usesFastPath)")
+    #expect(try pool.backward(gradOutput) == expectedGradInput, "\(c.testDescription) fast path \(usesFastPath)")
   }
 }
 
@@ -102,17 +102,17 @@ func maxPoolFastPathMatchesGeneric(_ shape: [Int]) throws {
   var rng = SeededGenerator(seed: 11)
   // Values on a coarse grid (0, 0.25, …, 1) so that many windows hold ties.
   let input = Tensor(shape: shape) { _ in Float(Int(rng.nextUniform() * 5)) / 4 }
-  let fast = MaxPool2D(kernelSize: 2), generic = MaxPool2D(kernelSize: 2)
+  let fast = try MaxPool2D(kernelSize: 2), generic = try MaxPool2D(kernelSize: 2)
   generic.usesFastPath = false
   let fastOutput = try fast.forward(input, mode: .training)
   let genericOutput = try generic.forward(input, mode: .training)
   #expect(fastOutput == genericOutput)
   let gradOutput = Tensor(shape: fastOutput.shape) { Float($0 % 7) - 3 }
-  #expect(fast.backward(gradOutput) == generic.backward(gradOutput))
+  #expect(try fast.backward(gradOutput) == generic.backward(gradOutput))
   // A second pass reuses the argmax storage; it must not keep stale winners.
   let shifted = input.map { 1 - $0 }
   #expect(try fast.forward(shifted, mode: .training) == generic.forward(shifted, mode: .training))
-  #expect(fast.backward(gradOutput) == generic.backward(gradOutput))
+  #expect(try fast.backward(gradOutput) == generic.backward(gradOutput))
 }
 
 // MARK: - PyTorch fixture
@@ -128,10 +128,10 @@ struct MaxPoolFixtureTests {
   @Test("MaxPool2D matches F.max_pool2d", arguments: ["maxpool_2x2", "maxpool_3x3_s2"])
   func pooling(name: String) throws {
     let fixture = try Fixture.named(name)
-    let layer = MaxPool2D(kernelSize: try fixture.int("kernelSize"), stride: try fixture.int("stride"))
+    let layer = try MaxPool2D(kernelSize: try fixture.int("kernelSize"), stride: try fixture.int("stride"))
     let output = try layer.forward(try fixture.tensor("input"), mode: .training)
     expectClose(try fixture.tensor("output"), output, tolerance: Self.tolerance, label: "\(name).output")
-    let gradInput = layer.backward(try fixture.tensor("gradOutput"))
+    let gradInput = try layer.backward(try fixture.tensor("gradOutput"))
     expectClose(try fixture.tensor("gradInput"), gradInput, tolerance: Self.tolerance, label: "\(name).gradInput")
   }
 }
