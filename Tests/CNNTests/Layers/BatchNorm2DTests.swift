@@ -138,7 +138,7 @@ struct BatchNormFixtureTests {
   func batchNorm() throws {
     let fixture = try Fixture.named("batchnorm2d")
     let scale = try fixture.tensor("scale")
-    let layer = BatchNorm2D(
+    let layer = try BatchNorm2D(
       channels: scale.count, momentum: try fixture.float("momentum"), epsilon: try fixture.float("epsilon"))
     layer.scale.value = scale
     layer.offset.value = try fixture.tensor("offset")

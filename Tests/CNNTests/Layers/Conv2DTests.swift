@@ -83,7 +83,7 @@ func outputSizeRule() throws {
 }
 
 @Test("im2col lays out patches as columns and col2im is its adjoint")
-func im2colLayout() {
+func im2colLayout() throws {
   // 1 channel, 3x3 image 1...9, 2x2 kernel, stride 1: four patches of four pixels.
   let image = Tensor(shape: [1, 3, 3], scalars: (1...9).map(Float.init))
   let columns = try im2col(image, kernelSize: 2, stride: 1, padding: 0)
@@ -125,7 +125,7 @@ func conv2DWithoutBias() throws {
 }
 
 @Test("automatic picks Winograd for 3x3 stride-1 layers with enough channels, FFT for large kernels, im2col otherwise; a layer can override")
-func automaticAlgorithmRule() {
+func automaticAlgorithmRule() throws {
   let wide = Conv2D.winogradMinimumChannels
   #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 1, height: 32, width: 32) == .winograd)
   #expect(Conv2D.automaticAlgorithm(inChannels: 1, outChannels: 32, kernelSize: 3, stride: 1, height: 28, width: 28) == .im2col)
@@ -216,7 +216,7 @@ func directBackwardNumerically(_ shape: ConvolutionCase) throws {
 func conv2DLayerGradient(_ c: ConvCase) throws {
   for algorithm in ConvolutionAlgorithm.allCases {
     var rng = SeededGenerator(seed: 21)
-    let conv = Conv2D(
+    let conv = try Conv2D(
       inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernelSize,
       stride: c.stride, padding: c.padding, algorithm: algorithm, using: &rng)
     conv.bias.value = Tensor(randomNormal: [c.outChannels], using: &rng)
