@@ -279,7 +279,7 @@ public struct LeNet: Chapter {
 
   /// The losses of a fresh model trained for a few steps: run twice to test reproducibility.
   static func shortCurve(train: Dataset, seed: UInt64, stream: UInt64) throws -> [Float] {
-    var generator = SeededGenerator(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+    var generator = SeededGenerator(seed: seed, stream: stream)
     let model = Models.leNet5(using: &generator)
     let trainer = Trainer(
       model: model, optimizer: SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum),
