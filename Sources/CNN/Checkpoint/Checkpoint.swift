@@ -35,14 +35,7 @@ public enum Checkpoint {
     }
     append(checksum(bytes[...]), to: &bytes)
 
-    let temporary = path + ".tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw CNNError("cannot write checkpoint \(temporary): check that the folder exists and is writable")
-    }
-    guard rename(temporary, path) == 0 else {
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw CNNError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-    }
+    try AtomicFile.write(Data(bytes), to: path)
   }
 
   /// Reads `path` into `model`, or throws a one-line `CNNError` and leaves the model untouched.

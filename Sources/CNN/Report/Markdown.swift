@@ -79,49 +79,12 @@ enum Markdown {
     }
     return lines.joined(separator: "\n")
   }
-
-  /// A JSON string literal with the required escapes.
-  static func jsonString(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          result += String(format: "\\u%04x", scalar.value)
-        } else {
-          result.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return result + "\""
-  }
-
-  /// A JSON number; non-finite values (which JSON cannot hold) become null.
-  static func jsonNumber(_ value: Double) -> String {
-    guard value.isFinite else { return "null" }
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-    return "\(value)"
-  }
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a file.
+/// Writes `text` to `path` through a temporary file and a rename (`AtomicFile.write`), so a
+/// reader never sees half a file.
 public func writeAtomically(_ text: String, to path: String) throws {
-  let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-  do {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-  } catch {
-    throw CNNError("cannot write \(path): \(systemReason(error))")
-  }
-  if rename(temporary, path) != 0 {
-    let reason = String(cString: strerror(errno))
-    unlink(temporary)
-    throw CNNError("cannot write \(path): \(reason)")
-  }
+  try AtomicFile.write(text, to: path)
 }
 
 /// Creates a folder and its parents, or throws a one-line error saying why it cannot.

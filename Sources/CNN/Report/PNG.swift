@@ -47,36 +47,20 @@ public enum PNG {
     guard image.width > 0, image.height > 0 else {
       throw CNNError("cannot write \(path): image is empty (\(image.width)x\(image.height))")
     }
-    let folder = (path as NSString).deletingLastPathComponent.isEmpty
-      ? "." : (path as NSString).deletingLastPathComponent
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw CNNError("cannot write \(path): folder \(folder) does not exist")
-    }
-    guard access(folder, W_OK) == 0 else {
-      throw CNNError("cannot write \(path): folder \(folder) is not writable")
-    }
-    let name = (path as NSString).lastPathComponent
-    let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-
-    var png = png_image()
-    png.version = UInt32(PNG_IMAGE_VERSION)
-    png.width = UInt32(image.width)
-    png.height = UInt32(image.height)
-    png.format = image.channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-    let ok = image.pixels.withUnsafeBytes { bytes in
-      png_image_write_to_file(&png, temporary, 0, bytes.baseAddress, Int32(image.width * image.channels), nil)
-    }
-    guard ok != 0 else {
-      let reason = message(of: png)
-      png_image_free(&png)
-      unlink(temporary)
-      throw CNNError("cannot write \(path): \(reason)")
-    }
-    guard rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw CNNError("cannot write \(path): rename failed (\(reason))")
+    try AtomicFile.write(to: path) { temporary in
+      var png = png_image()
+      png.version = UInt32(PNG_IMAGE_VERSION)
+      png.width = UInt32(image.width)
+      png.height = UInt32(image.height)
+      png.format = image.channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+      let ok = image.pixels.withUnsafeBytes { bytes in
+        png_image_write_to_file(&png, temporary, 0, bytes.baseAddress, Int32(image.width * image.channels), nil)
+      }
+      guard ok != 0 else {
+        let reason = message(of: png)
+        png_image_free(&png)
+        throw CNNError("cannot write \(path): \(reason)")
+      }
     }
   }
 
