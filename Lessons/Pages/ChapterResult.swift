@@ -2,6 +2,7 @@
 // writes it, the index reads it back, the runner reports from it, and later chapters decide
 // from it whether an earlier run can be reused; all through JSONEncoder and JSONDecoder.
 
+import CNN
 import Foundation
 
 /// One check's outcome as recorded in `results.json`.
