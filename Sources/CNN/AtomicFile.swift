@@ -12,7 +12,7 @@ public enum AtomicFile {
   public static func write(_ data: Data, to path: String) throws {
     try write(to: path) { temporary in
       guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-        throw CNNError("cannot write \(path): \(String(cString: strerror(errno)))")
+        throw CNNError("cannot write \(path): \(writeProblem(at: temporary))")
       }
     }
   }
@@ -27,13 +27,13 @@ public enum AtomicFile {
   /// If `writeTemporary` throws, or the rename fails, the temporary file is removed and the error
   /// is a one-line `CNNError` naming `path`.
   public static func write(to path: String, using writeTemporary: (String) throws -> Void) throws {
+    // A missing, non-folder or read-only folder is named before anything is written
+    // (`writeProblem` words the cause: "the folder … does not exist", "… is a file, not a folder").
     let folder = folder(of: path)
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw CNNError("cannot write \(path): folder \(folder) does not exist")
-    }
-    guard access(folder, W_OK) == 0 else {
-      throw CNNError("cannot write \(path): folder \(folder) is not writable")
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
+          access(folder, W_OK) == 0 else {
+      throw CNNError("cannot write \(path): \(writeProblem(at: path))")
     }
     let temporary = temporaryPath(for: path)
     do {
@@ -45,7 +45,9 @@ public enum AtomicFile {
     guard rename(temporary, path) == 0 else {
       let reason = String(cString: strerror(errno))
       unlink(temporary)
-      throw CNNError("cannot write \(path): rename failed (\(reason))")
+      var isFolder: ObjCBool = false
+      let targetIsFolder = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+      throw CNNError("cannot write \(path): \(targetIsFolder ? "\(path) is a folder" : "rename failed (\(reason))")")
     }
   }
 

@@ -20,7 +20,11 @@ public enum Checkpoint {
 
   /// Writes `model` to `path`, through a temporary file renamed into place, so a crash mid-write
   /// never leaves a half-written checkpoint under the real name.
+  /// Refuses (throws) a model holding NaN or infinite values: such weights only ever produce NaN.
   public static func save(_ model: Layer, to path: String) throws {
+    if let bad = (model.parameters + model.buffers).first(where: { !$0.value.isFinite }) {
+      throw CNNError("cannot save checkpoint \(path): '\(bad.name)' holds NaN or infinite values (training diverged?)")
+    }
     var bytes = magic
     append(version, to: &bytes)
     let entries = model.parameters + model.buffers
@@ -35,7 +39,11 @@ public enum Checkpoint {
     }
     append(checksum(bytes[...]), to: &bytes)
 
-    try AtomicFile.write(Data(bytes), to: path)
+    do {
+      try AtomicFile.write(Data(bytes), to: path)
+    } catch {
+      throw CNNError("cannot write checkpoint \(path): \(writeProblem(at: path))")
+    }
   }
 
   /// Reads `path` into `model`, or throws a one-line `CNNError` and leaves the model untouched.
@@ -57,6 +65,9 @@ public enum Checkpoint {
       }
       guard entry.shape == target.value.shape else {
         throw CNNError("checkpoint \(path): '\(entry.name)' has shape \(entry.shape) but the model expects \(target.value.shape)")
+      }
+      guard entry.scalars.allSatisfy(\.isFinite) else {
+        throw CNNError("checkpoint \(path): '\(entry.name)' holds NaN or infinite values; refusing to load it")
       }
     }
     for (entry, target) in zip(entries, targets) {
