@@ -64,13 +64,13 @@ private func examplesNearPreviousSlot(_ previous: [Int], _ next: [Int]) -> Int {
 }
 
 @Test("consecutive epochs' shuffles of 60,000 examples are as unrelated as independent shuffles")
-func epochShufflesAreIndependent() {
+func epochShufflesAreIndependent() throws {
   // Two independent random permutations of n put an example within one slot of its old position
   // with probability about 3/n: about 3 examples of 60,000 (Poisson, so 20 or more has a
   // probability below 10⁻¹⁰).
   let n = 60_000
   for seed in [UInt64(42), 0, 7] {
-    let batches = MiniBatches(count: n, batchSize: n, seed: seed)
+    let batches = try MiniBatches(count: n, batchSize: n, seed: seed)
     var previous = batches.batches(epoch: 0)[0]
     for epoch in 1..<4 {
       let order = batches.batches(epoch: epoch)[0]
@@ -91,11 +91,11 @@ func epochShufflesAreIndependent() {
 }
 
 @Test("epoch shuffles use streams of their own, apart from a chapter's generator(stream: k)")
-func shufflesAvoidChapterStreams() {
+func shufflesAvoidChapterStreams() throws {
   // A chapter passes its own seed to the trainer and draws its weights from stream k of the same
   // seed: the shuffles must not replay any of those streams.
   let n = 1000
-  let batches = MiniBatches(count: n, batchSize: n, seed: 42)
+  let batches = try MiniBatches(count: n, batchSize: n, seed: 42)
   let shuffles = (0..<8).map { batches.batches(epoch: $0)[0] }
   for stream in UInt64(0)..<100 {
     var generator = SeededGenerator(seed: 42, stream: stream)
