@@ -195,7 +195,9 @@ public struct RealFFT: Sendable {
 
   /// The N real values with spectrum X[0...N/2].
   public func inverse(real: [Float], imaginary: [Float]) -> [Float] {
-    guard real.count == spectrumSize && imaginary.count == spectrumSize else { fatalError("RealFFT.inverse: expected \(spectrumSize) values") }
+    guard real.count == spectrumSize && imaginary.count == spectrumSize else {
+      fatalError("RealFFT.inverse: expected \(spectrumSize) values")
+    }
     var x = [Float](repeating: 0, count: size)
     var scratch = [Float](repeating: 0, count: size)
     real.withUnsafeBufferPointer { re in
@@ -277,7 +279,9 @@ public struct FFT2D: Sendable {
 
   /// The half spectrum of an (H, W) image as two (H, W/2 + 1) tensors, for figures and tests.
   public func forward(_ image: Tensor) -> (real: Tensor, imaginary: Tensor) {
-    guard image.shape == [height, width] else { fatalError("FFT2D.forward: expected an image of shape [\(height), \(width)], got \(image.shape)") }
+    guard image.shape == [height, width] else {
+      fatalError("FFT2D.forward: expected an image of shape [\(height), \(width)], got \(image.shape)")
+    }
     var real = Tensor(zeros: [height, spectrumWidth]), imaginary = real
     image.withUnsafeBufferPointer { x in
       real.withUnsafeMutableBufferPointer { re in
@@ -289,7 +293,9 @@ public struct FFT2D: Sendable {
 
   /// The (H, W) image with the given half spectrum.
   public func inverse(real: Tensor, imaginary: Tensor) -> Tensor {
-    guard real.shape == [height, spectrumWidth] && imaginary.shape == real.shape else { fatalError("FFT2D.inverse: expected spectra of shape [\(height), \(spectrumWidth)]") }
+    guard real.shape == [height, spectrumWidth] && imaginary.shape == real.shape else {
+      fatalError("FFT2D.inverse: expected spectra of shape [\(height), \(spectrumWidth)]")
+    }
     var image = Tensor(zeros: [height, width])
     real.withUnsafeBufferPointer { re in
       imaginary.withUnsafeBufferPointer { im in
