@@ -17,10 +17,12 @@ public struct Image: Sendable, Equatable {
 
   /// An image from existing pixels; the count must be `width · height · channels`.
   public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-    precondition(width >= 0 && height >= 0 && (channels == 1 || channels == 3),
-                 "Image needs a non-negative size and 1 or 3 channels, got \(width)x\(height)x\(channels)")
-    precondition(pixels.count == width * height * channels,
-                 "Image \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+    guard width >= 0 && height >= 0 && (channels == 1 || channels == 3) else {
+      fatalError("Image needs a non-negative size and 1 or 3 channels, got \(width)x\(height)x\(channels)")
+    }
+    guard pixels.count == width * height * channels else {
+      fatalError("Image \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+    }
     self.width = width
     self.height = height
     self.channels = channels

@@ -70,7 +70,7 @@ extension Tensor {
     randomNormal shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
     using generator: inout SeededGenerator
   ) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     var values = [Float](repeating: 0, count: count)
     for i in 0..<count { values[i] = mean + standardDeviation * generator.nextNormal() }
     self.init(shape: shape, scalars: values)
@@ -81,7 +81,7 @@ extension Tensor {
     randomUniform shape: [Int], in range: ClosedRange<Float> = 0...1,
     using generator: inout SeededGenerator
   ) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     var values = [Float](repeating: 0, count: count)
     let width = range.upperBound - range.lowerBound
     for i in 0..<count { values[i] = range.lowerBound + width * generator.nextUniform() }
