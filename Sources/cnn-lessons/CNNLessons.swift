@@ -19,8 +19,10 @@ struct CNNLessons: ParsableCommand {
         cnn-lessons list
         cnn-lessons run 3
         cnn-lessons run all --quick
+        cnn-lessons exercises
+        cnn-lessons exercise 6
       """,
-    subcommands: [List.self, Run.self, Bench.self])
+    subcommands: [List.self, Run.self, Bench.self, Exercises.self, ExerciseCommand.self])
 
   /// Prints `Error: <one line>` on standard error and exits non-zero: no stack trace.
   static func fail(_ error: Error) -> Never {
@@ -81,7 +83,21 @@ extension CNNLessons {
     @Option(name: .long, help: ArgumentHelp("mnist or fashion.", valueName: "NAME"))
     var dataset: String = "mnist"
 
+    @Flag(name: .long, help: "Grade your code for the chapters' exercises instead (as `cnn-lessons exercise N`).")
+    var exercise = false
+
     func run() throws {
+      if exercise {
+        do {
+          let numbers = try CNNLessons.exerciseNumbers(chapters)
+          if !(try CNNLessons.gradeExercises(numbers, output: output, seed: seed, solution: "yours")) { throw ExitCode(1) }
+        } catch let exit as ExitCode {
+          throw exit
+        } catch {
+          CNNLessons.fail(error)
+        }
+        return
+      }
       // Checked here rather than in validate() so the message stays one line (no usage dump).
       if chapters.isEmpty {
         CNNLessons.fail(CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`"))
