@@ -22,12 +22,17 @@ public enum ReportCard {
     executable: String?, isQuiet: Bool = false
   ) throws -> Result {
     let folder = (outputDirectory as NSString).appendingPathComponent("exercises")
-    let options = RunOptions(outputDirectory: folder, seed: seed, isQuiet: isQuiet)
     try createDirectory(folder)
     let console = Console(isQuiet: isQuiet)
     console.line("Exercise \(exercise.number): \(exercise.title)  (edit \(exercise.file))")
     let outcomes = try ExerciseRunner.grade(exercise, solution: solution, seed: seed, executable: executable)
     let status = ExerciseStatus(outcomes)
+    // A stub gets one line on the console, not one FAIL per check (the card still lists them).
+    let options = RunOptions(outputDirectory: folder, seed: seed, isQuiet: isQuiet || status == .notStarted)
+    if status == .notStarted {
+      console.line("  \(exercise.functions.joined(separator: ", ")) still throw\(exercise.functions.count == 1 ? "s" : "") "
+        + "NotWrittenYet: write \(exercise.functions.count == 1 ? "it" : "them") in \(exercise.file)")
+    }
     let page = try Page(number: exercise.number, slug: exercise.slug, title: exercise.title, options: options)
     page.heading = "Exercise \(exercise.number): \(exercise.title)"
     page.indexLink = "[All exercises](../README.md)"
