@@ -79,6 +79,12 @@ public enum ReportCard {
     }
 
     page.step("Every check")
+    page.prose("""
+      Tensors are compared by their largest difference divided by max(1, largest |expected|) \
+      ("scaled"); gradient checks by the relative error of chapter 5's checker, against central \
+      differences of the reference forward pass. Each check ran in its own process, so a crash \
+      fails only that check.
+      """)
     page.table(
       headers: ["#", "Check", "Function", "Expected", "Yours", "Result"],
       rows: outcomes.enumerated().map { index, outcome in
@@ -95,8 +101,8 @@ public enum ReportCard {
     if !failures.isEmpty {
       page.step("What went wrong")
       for (index, outcome) in failures {
-        var lines = ["**\(index + 1). \(outcome.name)** (`\(outcome.function)`): yours gave \(outcome.measured); "
-          + "expected \(outcome.expected)."]
+        var lines = ["**\(index + 1). \(outcome.name)** (`\(outcome.function)`). Expected: \(outcome.expected). "
+          + "Yours: \(outcome.measured)."]
         if let firstWrong = outcome.firstWrong { lines.append("First wrong element: \(firstWrong).") }
         if let hint = outcome.hint { lines.append("> **Hint:** \(hint)") }
         page.prose(lines.joined(separator: "\n\n"))
