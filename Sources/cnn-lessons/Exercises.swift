@@ -1,6 +1,6 @@
 // `cnn-lessons exercises` and `cnn-lessons exercise N`: argument parsing for the graded exercises.
 // The graders, the child-process runner and the report card live in Lessons/Grading; this file
-// only chooses, prints and sets the exit status. A grading child is this same program run with
+// only chooses, prints and sets the exit status; errors are thrown (one `Error:` line). A grading child is this same program run with
 // the hidden `--child-check` option.
 
 import ArgumentParser
@@ -44,25 +44,21 @@ extension CNNLessons {
     var seed: UInt64 = RunOptions.defaultSeed
 
     func run() throws {
-      do {
-        print("  #  Exercise" + String(repeating: " ", count: 46) + "Status        File")
-        for exercise in allExercises {
-          let status: String
-          if try ExerciseRunner.isNotStarted(exercise, seed: seed, executable: CNNLessons.executablePath) {
-            status = ExerciseStatus.notStarted.rawValue
-          } else {
-            let outcomes = try ExerciseRunner.grade(exercise, seed: seed, executable: CNNLessons.executablePath)
-            let passed = outcomes.filter(\.passed).count
-            status = ExerciseStatus(outcomes).rawValue + " \(passed)/\(outcomes.count)"
-          }
-          let title = exercise.title.padding(toLength: 54, withPad: " ", startingAt: 0)
-          print(String(format: "%3d  ", exercise.number) + title + status.padding(toLength: 14, withPad: " ", startingAt: 0)
-            + exercise.file)
+      print("  #  Exercise" + String(repeating: " ", count: 46) + "Status        File")
+      for exercise in allExercises {
+        let status: String
+        if try ExerciseRunner.isNotStarted(exercise, seed: seed, executable: CNNLessons.executablePath) {
+          status = ExerciseStatus.notStarted.rawValue
+        } else {
+          let outcomes = try ExerciseRunner.grade(exercise, seed: seed, executable: CNNLessons.executablePath)
+          let passed = outcomes.filter(\.passed).count
+          status = ExerciseStatus(outcomes).rawValue + " \(passed)/\(outcomes.count)"
         }
-        print("\nGrade one and write its report card: cnn-lessons exercise N")
-      } catch {
-        CNNLessons.fail(error)
+        let title = exercise.title.padding(toLength: 54, withPad: " ", startingAt: 0)
+        print(String(format: "%3d  ", exercise.number) + title + status.padding(toLength: 14, withPad: " ", startingAt: 0)
+          + exercise.file)
       }
+      print("\nGrade one and write its report card: cnn-lessons exercise N")
     }
   }
 
@@ -104,20 +100,14 @@ extension CNNLessons {
     var childResult: String?
 
     func run() throws {
-      do {
-        let selected = try CNNLessons.exerciseNumbers(numbers)
-        if let childCheck, let childResult, let number = selected.first {
-          try ExerciseRunner.runChild(
-            try exercise(number), index: childCheck, solution: gradeWith, seed: seed, resultPath: childResult)
-          return
-        }
-        if !(try CNNLessons.gradeExercises(selected, output: output, seed: seed, solution: gradeWith)) {
-          throw ExitCode(1)
-        }
-      } catch let exit as ExitCode {
-        throw exit
-      } catch {
-        CNNLessons.fail(error)
+      let selected = try CNNLessons.exerciseNumbers(numbers)
+      if let childCheck, let childResult, let number = selected.first {
+        try ExerciseRunner.runChild(
+          try exercise(number), index: childCheck, solution: gradeWith, seed: seed, resultPath: childResult)
+        return
+      }
+      if !(try CNNLessons.gradeExercises(selected, output: output, seed: seed, solution: gradeWith)) {
+        throw ExitCode(1)
       }
     }
   }
