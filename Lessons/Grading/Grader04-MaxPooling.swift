@@ -57,7 +57,7 @@ enum MaxPoolingGrader {
       backward: { g, x, k, s in
         let layer = MaxPool2D(kernelSize: k, stride: s)
         _ = try layer.forward(x, mode: .training)
-        return layer.backward(g)
+        return try layer.backward(g)
       })
   }
 

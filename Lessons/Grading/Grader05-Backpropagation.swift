@@ -66,13 +66,13 @@ enum BackpropagationGrader {
         let layer = Dense(inputSize: w.shape[1], outputSize: w.shape[0], using: &generator)
         layer.weight.value = w
         _ = try layer.forward(x, mode: .training)
-        let gradInput = layer.backward(g)
+        let gradInput = try layer.backward(g)
         return (gradInput, layer.weight.grad, layer.bias.grad)
       },
       reluBackward: { g, x in
         let layer = ReLU()
         _ = try layer.forward(x, mode: .training)
-        return layer.backward(g)
+        return try layer.backward(g)
       },
       softmaxCrossEntropy: { z, labels in try CNN.softmaxCrossEntropy(logits: z, labels: labels) })
   }

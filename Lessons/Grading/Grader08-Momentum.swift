@@ -163,7 +163,7 @@ enum MomentumGrader {
         for step in expected.indices {
           layer.zeroGrad()
           let loss = try meanSquaredError(try layer.forward(input, mode: .training), target)
-          _ = layer.backward(loss.gradient)
+          _ = try layer.backward(loss.gradient)
           for (index, parameter) in layer.parameters.enumerated() {
             let next = try solution.step(parameter.value, parameter.grad, velocities[index], lr, mu, 0)
             guard next.weights.shape == parameter.value.shape, next.velocity.shape == parameter.value.shape else {

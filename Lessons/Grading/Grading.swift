@@ -172,6 +172,7 @@ public var allExercises: [Exercise] {
     convolutionBackwardExercise,
     momentumExercise,
     im2colExercise,
+    batchNormExercise,
   ]
 }
 
