@@ -55,7 +55,7 @@ enum MaxPoolingGrader {
     MaxPoolingSolution(
       forward: { x, k, s in try MaxPool2D(kernelSize: k, stride: s).forward(x, mode: .inference) },
       backward: { g, x, k, s in
-        let layer = MaxPool2D(kernelSize: k, stride: s)
+        let layer = try MaxPool2D(kernelSize: k, stride: s)
         _ = try layer.forward(x, mode: .training)
         return try layer.backward(g)
       })

@@ -63,7 +63,7 @@ enum BackpropagationGrader {
     BackpropagationSolution(
       denseBackward: { g, x, w in
         var generator = SeededGenerator(seed: 0)
-        let layer = Dense(inputSize: w.shape[1], outputSize: w.shape[0], using: &generator)
+        let layer = try Dense(inputSize: w.shape[1], outputSize: w.shape[0], using: &generator)
         layer.weight.value = w
         _ = try layer.forward(x, mode: .training)
         let gradInput = try layer.backward(g)
@@ -155,7 +155,7 @@ enum BackpropagationGrader {
     let labels = [2, 0, 3]
     func dense(_ x: Tensor, _ w: Tensor, _ b: Tensor) throws -> Tensor {
       var g = SeededGenerator(seed: 0)
-      let layer = Dense(inputSize: w.shape[1], outputSize: w.shape[0], using: &g)
+      let layer = try Dense(inputSize: w.shape[1], outputSize: w.shape[0], using: &g)
       layer.weight.value = w
       layer.bias.value = b
       return try layer.forward(x, mode: .inference)

@@ -26,12 +26,12 @@ var convolutionBackwardExercise: Exercise {
       mistakes: [
         PlantedMistake(name: "kernel-not-flipped",
                        solution: ConvolutionBackwardSolution { g, x, w, s, p in
-                         ConvolutionBackwardGrader.unflipped(g, x, w, s, p)
+                         try ConvolutionBackwardGrader.unflipped(g, x, w, s, p)
                        },
                        expectedHint: "not flipped"),
         PlantedMistake(name: "first-image-only",
                        solution: ConvolutionBackwardSolution { g, x, w, s, p in
-                         ConvolutionBackwardGrader.firstImageOnly(g, x, w, s, p)
+                         try ConvolutionBackwardGrader.firstImageOnly(g, x, w, s, p)
                        },
                        expectedHint: "whole batch"),
       ],
@@ -44,16 +44,16 @@ enum ConvolutionBackwardGrader {
 
   /// dX with the kernel used as it is (PlantedBug.unflippedConvolution's mistake): the right dX of
   /// the same dY with every kernel rotated 180°.
-  static func unflipped(_ g: Tensor, _ x: Tensor, _ w: Tensor, _ s: Int, _ p: Int) -> Gradients {
-    let right = Conv2D.directBackward(gradOutput: g, input: x, weight: w, stride: s, padding: p)
-    let wrong = Conv2D.directBackward(gradOutput: g, input: x, weight: w.rotated180(), stride: s, padding: p)
+  static func unflipped(_ g: Tensor, _ x: Tensor, _ w: Tensor, _ s: Int, _ p: Int) throws -> Gradients {
+    let right = try Conv2D.directBackward(gradOutput: g, input: x, weight: w, stride: s, padding: p)
+    let wrong = try Conv2D.directBackward(gradOutput: g, input: x, weight: w.rotated180(), stride: s, padding: p)
     return (wrong.gradInput, right.gradWeight, right.gradBias)  // BUG: dX reads w[o, c, K−1−i, K−1−j]
   }
 
   /// dW and db from image 0 alone.
-  static func firstImageOnly(_ g: Tensor, _ x: Tensor, _ w: Tensor, _ s: Int, _ p: Int) -> Gradients {
-    let right = Conv2D.directBackward(gradOutput: g, input: x, weight: w, stride: s, padding: p)
-    let first = Conv2D.directBackward(
+  static func firstImageOnly(_ g: Tensor, _ x: Tensor, _ w: Tensor, _ s: Int, _ p: Int) throws -> Gradients {
+    let right = try Conv2D.directBackward(gradOutput: g, input: x, weight: w, stride: s, padding: p)
+    let first = try Conv2D.directBackward(
       gradOutput: g.slice(0..<1), input: x.slice(0..<1), weight: w, stride: s, padding: p)
     return (right.gradInput, first.gradWeight, first.gradBias)  // BUG: no sum over n
   }
@@ -85,8 +85,8 @@ enum ConvolutionBackwardGrader {
 
   static func mistakes(_ g: Tensor, _ x: Tensor, _ w: Tensor, _ s: Int, _ p: Int, _ part: Part) -> [(result: Tensor, hint: String)] {
     switch part {
-    case .gradInput: [(unflipped(g, x, w, s, p).gradInput, flipHint)]
-    default: g.shape[0] > 1 ? [(pick(firstImageOnly(g, x, w, s, p), part), batchHint)] : []
+    case .gradInput: (try? unflipped(g, x, w, s, p)).map { [($0.gradInput, flipHint)] } ?? []
+    default: g.shape[0] > 1 ? ((try? firstImageOnly(g, x, w, s, p)).map { [(pick($0, part), batchHint)] } ?? []) : []
     }
   }
 
@@ -122,17 +122,17 @@ enum ConvolutionBackwardGrader {
         return try judgeGradient(
           name, function: function, input: x, seed: seed, forward: { try forward($0, weight, bias) },
           yourBackward: { x, g in try solution.backward(g, x, weight, stride, padding).gradInput }, hint: hint,
-          mistakes: [({ x, g in unflipped(g, x, weight, stride, padding).gradInput }, flipHint)])
+          mistakes: [({ x, g in try unflipped(g, x, weight, stride, padding).gradInput }, flipHint)])
       case .gradWeight:
         return try judgeGradient(
           name, function: function, input: weight, seed: seed, forward: { try forward(x, $0, bias) },
           yourBackward: { weight, g in try solution.backward(g, x, weight, stride, padding).gradWeight }, hint: hint,
-          mistakes: n > 1 ? [({ weight, g in firstImageOnly(g, x, weight, stride, padding).gradWeight }, batchHint)] : [])
+          mistakes: n > 1 ? [({ weight, g in try firstImageOnly(g, x, weight, stride, padding).gradWeight }, batchHint)] : [])
       case .gradBias:
         return try judgeGradient(
           name, function: function, input: bias, seed: seed, forward: { try forward(x, weight, $0) },
           yourBackward: { _, g in try solution.backward(g, x, weight, stride, padding).gradBias }, hint: hint,
-          mistakes: n > 1 ? [({ _, g in firstImageOnly(g, x, weight, stride, padding).gradBias }, batchHint)] : [])
+          mistakes: n > 1 ? [({ _, g in try firstImageOnly(g, x, weight, stride, padding).gradBias }, batchHint)] : [])
       }
     }
   }

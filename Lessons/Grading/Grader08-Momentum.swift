@@ -51,7 +51,7 @@ enum MomentumGrader {
     _ w: Tensor, _ g: Tensor, _ b: Tensor, _ lr: Float, _ mu: Float, _ decay: Float
   ) throws -> (weights: Tensor, velocity: Tensor) {
     let parameter = Parameter(name: "θ", value: Tensor(zeros: w.shape))
-    let optimizer = SGD(parameters: [parameter], learningRate: 0, momentum: mu, weightDecay: decay)
+    let optimizer = try SGD(parameters: [parameter], learningRate: 0, momentum: mu, weightDecay: decay)
     parameter.grad = b
     optimizer.step()  // buffer = b + decay · 0 = b; θ stays 0 (learning rate 0)
     parameter.value = w
@@ -86,9 +86,9 @@ enum MomentumGrader {
   }
 
   /// The library's SGD over the same steps.
-  static func libraryTrace(start: Tensor, gradients: [Tensor], rates: [Float], momentum: Float, decay: Float) -> Tensor {
+  static func libraryTrace(start: Tensor, gradients: [Tensor], rates: [Float], momentum: Float, decay: Float) throws -> Tensor {
     let parameter = Parameter(name: "θ", value: start)
-    let optimizer = SGD(parameters: [parameter], learningRate: rates[0], momentum: momentum, weightDecay: decay)
+    let optimizer = try SGD(parameters: [parameter], learningRate: rates[0], momentum: momentum, weightDecay: decay)
     for (g, lr) in zip(gradients, rates) {
       parameter.grad = g
       optimizer.learningRate = lr
@@ -120,7 +120,7 @@ enum MomentumGrader {
       let yours = try trace(solution, start: start, gradients: gradients, rates: rateList, momentum: momentum, decay: decay)
       let weights = judgeTensor(
         name, function: function, yours: yours.weights,
-        expected: libraryTrace(start: start, gradients: gradients, rates: rateList, momentum: momentum, decay: decay),
+        expected: try libraryTrace(start: start, gradients: gradients, rates: rateList, momentum: momentum, decay: decay),
         against: "the library's SGD", tolerance: 1e-5, hint: hint,
         mistakes: mistakes(start: start, gradients: gradients, rates: rateList, momentum: momentum, decay: decay))
       guard velocityToo, weights.passed else { return weights }
@@ -154,7 +154,7 @@ enum MomentumGrader {
         }) else { throw CNNError("fixture optimizers_tiny has no plain SGD-momentum run") }
         let (input, target) = (try fixture.tensor("input"), try fixture.tensor("target"))
         var generator = SeededGenerator(seed: 0)
-        let layer = Dense(inputSize: 3, outputSize: 2, using: &generator)
+        let layer = try Dense(inputSize: 3, outputSize: 2, using: &generator)
         layer.weight.value = try fixture.tensor("weight")
         layer.bias.value = try fixture.tensor("bias")
         let (lr, mu) = (try run.float("learningRate"), try run.float("momentum"))

@@ -21,13 +21,13 @@ var im2colExercise: Exercise {
       """,
     grader: ExerciseGrader(
       yours: Im2colSolution(unroll: YourCode.im2col),
-      reference: Im2colSolution { image, k, s, p in CNN.im2col(image, kernelSize: k, stride: s, padding: p) },
+      reference: Im2colSolution { image, k, s, p in try CNN.im2col(image, kernelSize: k, stride: s, padding: p) },
       mistakes: [
         PlantedMistake(name: "transposed", solution: Im2colSolution { image, k, s, p in
-          Im2colGrader.transposed(CNN.im2col(image, kernelSize: k, stride: s, padding: p))
+          Im2colGrader.transposed(try CNN.im2col(image, kernelSize: k, stride: s, padding: p))
         }, expectedHint: "one row per kernel tap"),
         PlantedMistake(name: "taps-in-i-j-c-order", solution: Im2colSolution { image, k, s, p in
-          Im2colGrader.tapsInIJCOrder(CNN.im2col(image, kernelSize: k, stride: s, padding: p), channels: image.shape[0], kernelSize: k)
+          Im2colGrader.tapsInIJCOrder(try CNN.im2col(image, kernelSize: k, stride: s, padding: p), channels: image.shape[0], kernelSize: k)
         }, expectedHint: "(c·K + i)·K + j"),
         PlantedMistake(name: "padding-clamped", solution: Im2colSolution { image, k, s, p in
           Im2colGrader.clamped(image, k, s, p)
@@ -74,8 +74,8 @@ enum Im2colGrader {
   static let orderHint = "Your rows are in (i, j, c) order: the row of tap (c, i, j) is (c·K + i)·K + j, channel outermost, to match the (O, C, K, K) weights."
   static let paddingHint = "Your padding repeats the edge pixels: an entry whose pixel lies in the padding is 0 (zero padding)."
 
-  static func mistakes(_ image: Tensor, _ k: Int, _ s: Int, _ p: Int) -> [(result: Tensor, hint: String)] {
-    let right = CNN.im2col(image, kernelSize: k, stride: s, padding: p)
+  static func mistakes(_ image: Tensor, _ k: Int, _ s: Int, _ p: Int) throws -> [(result: Tensor, hint: String)] {
+    let right = try CNN.im2col(image, kernelSize: k, stride: s, padding: p)
     return [
       (tapsInIJCOrder(right, channels: image.shape[0], kernelSize: k), orderHint),
       (clamped(image, k, s, p), paddingHint),
@@ -86,9 +86,9 @@ enum Im2colGrader {
     GradedCheck(name: name, function: function, hint: hint) { solution in
       var generator = SeededGenerator(seed: seed)
       let image = Tensor(randomNormal: shape, using: &generator)
-      let expected = CNN.im2col(image, kernelSize: k, stride: s, padding: p)
+      let expected = try CNN.im2col(image, kernelSize: k, stride: s, padding: p)
       let yours = try solution.unroll(image, k, s, p)
-      var outcome = judgeTensor(name, function: function, yours: yours, expected: expected, hint: hint, mistakes: mistakes(image, k, s, p))
+      var outcome = judgeTensor(name, function: function, yours: yours, expected: expected, hint: hint, mistakes: try mistakes(image, k, s, p))
       if yours.shape == [expected.shape[1], expected.shape[0]], expected.shape[0] != expected.shape[1] {
         outcome.hint = transposedHint
       }
@@ -119,7 +119,7 @@ enum Im2colGrader {
           product[o, column] += weight.scalars[o * 27 + r] * columns[r, column]
         } } }
         return judgeTensor(name, function: function, yours: product, expected: expected, against: "Conv2D.directForward",
-                           hint: hint, mistakes: mistakes(image, 3, 1, 1).map { mistake in
+                           hint: hint, mistakes: try mistakes(image, 3, 1, 1).map { mistake in
                              var wrong = Tensor(zeros: [4, 48])
                              for o in 0..<4 { for r in 0..<27 { for column in 0..<48 {
                                wrong[o, column] += weight.scalars[o * 27 + r] * mistake.result[r, column]

@@ -38,8 +38,8 @@ enum BatchNormGrader {
   static let function = "YourCode.batchNormBackward"
   typealias Gradients = (gradInput: Tensor, gradScale: Tensor, gradOffset: Tensor)
 
-  static func layer(_ gamma: Tensor, _ epsilon: Float, _ beta: Tensor? = nil) -> BatchNorm2D {
-    let layer = BatchNorm2D(channels: gamma.count, epsilon: epsilon)
+  static func layer(_ gamma: Tensor, _ epsilon: Float, _ beta: Tensor? = nil) throws -> BatchNorm2D {
+    let layer = try BatchNorm2D(channels: gamma.count, epsilon: epsilon)
     layer.scale.value = gamma
     if let beta { layer.offset.value = beta }
     return layer
@@ -47,7 +47,7 @@ enum BatchNormGrader {
 
   /// The library's layer: a training-mode forward, then its backward.
   static func libraryBackward(_ g: Tensor, _ x: Tensor, _ gamma: Tensor, _ epsilon: Float) throws -> Gradients {
-    let layer = layer(gamma, epsilon)
+    let layer = try layer(gamma, epsilon)
     _ = try layer.forward(x, mode: .training)
     let gradInput = try layer.backward(g)
     return (gradInput, layer.scale.grad, layer.offset.grad)

@@ -89,17 +89,17 @@ extension CNNLessons {
     var exercise = false
 
     func run() throws {
+      guard let seedValue = UInt64(seed) else {
+        throw CNNError("--seed must be a non-negative integer from 0 to \(UInt64.max), got '\(seed)'")
+      }
       if exercise {
         let numbers = try CNNLessons.exerciseNumbers(chapters)
-        if !(try CNNLessons.gradeExercises(numbers, output: output, seed: seed, solution: "yours")) { throw ExitCode(1) }
+        if !(try CNNLessons.gradeExercises(numbers, output: output, seed: seedValue, solution: "yours")) { throw ExitCode(1) }
         return
       }
       // Checked here rather than in validate() so the message stays one line (no usage dump).
       if chapters.isEmpty {
         throw CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`")
-      }
-      guard let seedValue = UInt64(seed) else {
-        throw CNNError("--seed must be a non-negative integer from 0 to \(UInt64.max), got '\(seed)'")
       }
       let options = RunOptions(
         outputDirectory: output, isQuick: quick, seed: seedValue, dataFolder: data, dataset: dataset)
