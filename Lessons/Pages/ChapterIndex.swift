@@ -36,6 +36,9 @@ public enum ChapterIndex {
     var lines = [
       "# cnn-lessons: the chapter pages", "",
       "Each page below was written by `cnn-lessons run`; rerun a chapter to regenerate its page.", "",
+      "Write the core layers yourself: `cnn-lessons exercises` lists the graded exercises "
+        + "(`Lessons/Exercises/`), and `cnn-lessons exercise N` grades yours and writes its report card "
+        + "under [`exercises/`](exercises/README.md).", "",
     ]
     let rows = entries.map { entry -> [String] in
       let status = entry.error != nil ? "❌ error" : entry.passed ? "✅ passed" : "❌ failed"

@@ -20,6 +20,11 @@ public final class Page {
 
   public var seed: UInt64 { options.seed }
   public var isQuick: Bool { options.isQuick }
+  /// The top heading; nil gives "Chapter N: title". (Exercise report cards set their own.)
+  public var heading: String?
+  /// The link back to the index and the footer's rerun line; nil gives the chapter's.
+  public var indexLink: String?
+  public var rerunNote: String?
 
   private var blocks: [String] = []
   private var tryThisBlocks: [String] = []
@@ -226,9 +231,9 @@ public final class Page {
     let status = error != nil ? "stopped with an error" :
       "\(checks.filter(\.passed).count)/\(checks.count) checks passed"
     var lines = [
-      "# Chapter \(number): \(title)", "",
+      "# \(heading ?? "Chapter \(number): \(title)")", "",
       "*Seed \(seed) · \(mode) · \(NumberFormat.seconds.string(seconds)) · \(status)*", "",
-      "[All chapters](../README.md)", "",
+      indexLink ?? "[All chapters](../README.md)", "",
     ]
     if let error { lines += ["> **Error:** \(error)", ""] }
     for block in blocks { lines += [block, ""] }
@@ -253,6 +258,10 @@ public final class Page {
     if !tryThisBlocks.isEmpty {
       lines += ["## Try this", ""]
       for block in tryThisBlocks { lines += [block, ""] }
+    }
+    if let rerunNote {
+      lines += ["---", "", rerunNote, ""]
+      return lines.joined(separator: "\n")
     }
     lines += [
       "---", "",
