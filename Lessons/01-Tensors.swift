@@ -89,7 +89,7 @@ struct ImagesAsTensors: Chapter {
     page.number("largest class", counts.max() ?? 0, key: "largest_class")
     try page.figure("label-histogram.png", Figures.bars(
       [("training images", counts.map(Double.init))], labels: train.classNames,
-      title: "training images per label"), caption: """
+      title: "training images per label", xLabel: "label", yLabel: "training images"), caption: """
       How many training images each label has. The classes are roughly balanced (from \
       \(formatted(counts.min() ?? 0)) to \(formatted(counts.max() ?? 0))), so accuracy is a fair \
       summary and a network that always answers one digit scores only about 10%.

@@ -132,9 +132,9 @@ struct PaddingStrideChannels: Chapter {
         + [("1x1 weights (3x4)", mixing.reshaped(to: [3, 4]))]
         + (0..<3).map { ("output channel \($0)", oneByOne.plane(0, $0)) },
       signed: true, scale: 16), caption: """
-      1x1 channel mixing. Each output plane (right) is a weighted sum of the four input planes \
-      (left) with one row of the 3x4 weight matrix (middle): no spatial neighbours are involved, so \
-      the output keeps the 5x5 grid.
+      1x1 channel mixing, all panels on one colour scale. Each output plane is a weighted sum of \
+      the four input planes with one row of the 3x4 weight matrix: no spatial neighbours are \
+      involved, so the output keeps the 5x5 grid.
       """)
 
     // Step 6: the receptive field grows with depth.

@@ -47,10 +47,12 @@ struct ConvolutionBackward: Chapter {
       in total. Red pixels would raise the loss if brightened, blue ones lower it; the gradient \
       lives on and around the strokes, where the kernels respond.
       """)
-    try page.figure("grad-weight.png", Figures.panels(
-      (0..<4).map { ("W[\($0)]", weight.plane($0, 0)) } + (0..<4).map { ("dL/dW[\($0)]", gradients.gradWeight.plane($0, 0)) },
-      signed: true, scale: 20, columns: 4), caption: """
-      Top: the four 5x5 kernels. Bottom: their gradients. For this loss dL/dW points along W \
+    // Kernels and gradients differ in size by orders of magnitude: one colour scale per row.
+    try page.figure("grad-weight.png", Figures.stack([
+      Figures.panels((0..<4).map { ("W[\($0)]", weight.plane($0, 0)) }, signed: true, scale: 20),
+      Figures.panels((0..<4).map { ("dL/dW[\($0)]", gradients.gradWeight.plane($0, 0)) }, signed: true, scale: 20),
+    ], horizontally: false), caption: """
+      Top: the four 5x5 kernels. Bottom: their gradients (each row has its own colour scale). For this loss dL/dW points along W \
       itself plus the digit's structure, so a step −dL/dW shrinks each kernel's response.
       """)
 
@@ -129,9 +131,9 @@ struct ConvolutionBackward: Chapter {
         ("buggy analytic dX", comparison.analytic.plane(0, 0)),
         ("difference", (comparison.analytic - comparison.numeric).plane(0, 0)),
       ], signed: true, scale: 24, annotate: true), caption: """
-        The planted bug on a 6x6 input: the numeric gradient (left) and the buggy backward pass \
-        (middle) disagree almost everywhere; the difference (right) is as large as the gradient \
-        itself, which is why the relative error is near 1.
+        The planted bug on a 6x6 input, all three maps on one colour scale: the numeric gradient \
+        (top) and the buggy backward pass (middle) disagree almost everywhere; the difference \
+        (bottom) is as large as the gradient itself, which is why the relative error is near 1.
         """)
     }
 

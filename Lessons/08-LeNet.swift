@@ -149,8 +149,9 @@ public struct LeNet: Chapter {
                 key: "misclassified")
     try page.figure("confusion.png", Figures.confusion(confusion, classNames: test.classNames), caption: """
       The confusion matrix on the test set: row = true digit, column = prediction, each cell \
-      annotated with its count. Nearly everything sits on the diagonal; the largest off-diagonal \
-      cells name the digit pairs that look alike (see the table above).
+      annotated with its count. The colours span the off-diagonal counts (the mistakes), so \
+      diagonal cells saturate and every mistake shows. Nearly everything sits on the diagonal; the \
+      largest off-diagonal cells name the digit pairs that look alike (see the table above).
       """)
 
     // Step 6: what the first layer learned.

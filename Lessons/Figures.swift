@@ -7,23 +7,46 @@ import Foundation
 import Plotting
 
 enum Figures {
-  /// Labelled panels of 2-D tensors side by side. `signed` picks the diverging map centred on zero
-  /// (each panel on its own symmetric scale); `annotate` writes every value in its cell, for small
+  /// Labelled panels of 2-D tensors, in rows no wider than a page. `signed` picks the diverging map
+  /// centred on zero, on one symmetric scale shared by all panels with a colour bar giving its range
+  /// (the panels are meant to be compared); `annotate` writes every value in its cell, for small
   /// matrices; `scale` is the enlargement in pixels per element.
   static func panels(
     _ panels: [(String, Tensor)], signed: Bool, scale: Int = 4, annotate: Bool = false, grid: Int = 0,
     columns: Int? = nil
   ) -> Image {
     if annotate {
+      let colorMap: ColorMap = signed ? .diverging : .blues
+      let limits = colorMap.limits(for: panels.lazy.flatMap(\.1.scalars))
       let maps = panels.map { title, tensor in
-        heatmap(tensor, title: title, colorMap: signed ? .diverging : .blues, annotate: true)
+        heatmap(tensor, title: title, colorMap: colorMap, limits: limits, annotate: true)
       }
-      return stack(maps, horizontally: true)
+      return wrap(maps)
     }
+    // About 110 px per labelled tile or more: as many columns as fit in the page width.
+    let sample = imageGrid(
+      [panels[0].1], labels: panels.map(\.0), columns: 1, colorMap: signed ? .diverging : .inkOnPaper,
+      scaling: .perTile, enlargement: scale, showColorBar: false)
+    let fitting = max(1, (Page.maxDisplayWidth - (signed ? 90 : 0)) / max(1, sample.width))
     return imageGrid(
-      panels.map(\.1), labels: panels.map(\.0), columns: columns ?? panels.count,
-      colorMap: signed ? .diverging : .inkOnPaper, scaling: signed ? .perTile : .perTile, enlargement: scale,
-      showColorBar: false)
+      panels.map(\.1), labels: panels.map(\.0), columns: min(columns ?? panels.count, fitting),
+      colorMap: signed ? .diverging : .inkOnPaper, scaling: signed ? .shared : .perTile, enlargement: scale,
+      showColorBar: signed)
+  }
+
+  /// Pictures laid left to right, starting a new row before one would pass the page width.
+  static func wrap(_ images: [Image], gap: Int = 12) -> Image {
+    var rows: [[Image]] = [[]]
+    var rowWidth = 0
+    for image in images {
+      if !rows[rows.count - 1].isEmpty && rowWidth + gap + image.width > Page.maxDisplayWidth {
+        rows.append([])
+        rowWidth = 0
+      }
+      rowWidth += (rows[rows.count - 1].isEmpty ? 0 : gap) + image.width
+      rows[rows.count - 1].append(image)
+    }
+    return stack(rows.map { stack($0, horizontally: true, gap: gap) }, horizontally: false, gap: gap)
   }
 
   /// Digits (H, W) in [0, 1], ink on paper, each with a label.
@@ -33,8 +56,11 @@ enum Figures {
   }
 
   /// Bars for categories; several series side by side.
-  static func bars(_ series: [(String, [Double])], labels: [String], title: String) -> Image {
-    barChart(categories: labels, series: series.map { BarSeries($0.0, values: $0.1) }, title: title)
+  static func bars(
+    _ series: [(String, [Double])], labels: [String], title: String, xLabel: String = "", yLabel: String = ""
+  ) -> Image {
+    barChart(categories: labels, series: series.map { BarSeries($0.0, values: $0.1) }, title: title,
+             xLabel: xLabel, yLabel: yLabel)
   }
 
   /// Analytic against numeric gradients, with the y = x diagonal.
@@ -76,11 +102,17 @@ enum Figures {
     return stack([loss, accuracy], horizontally: true)
   }
 
-  /// The confusion matrix with counts in each cell.
+  /// The confusion matrix with counts in each cell. The colour scale spans the off-diagonal
+  /// counts (the mistakes), so they are not washed out by the diagonal's thousands; diagonal cells
+  /// saturate at the darkest colour and keep their count written in them.
   static func confusion(_ matrix: ConfusionMatrix, classNames: [String]) -> Image {
-    heatmap(matrix.counts.map { $0.map(Double.init) }, rowLabels: classNames, columnLabels: classNames,
-            title: "confusion matrix (test set)", xLabel: "predicted", yLabel: "true", colorMap: .blues,
-            annotate: true, format: { String(Int($0)) })
+    let counts = matrix.counts.map { $0.map(Double.init) }
+    var largestMistake = 1.0
+    for (r, row) in counts.enumerated() { for (c, n) in row.enumerated() where r != c { largestMistake = max(largestMistake, n) } }
+    return heatmap(counts, rowLabels: classNames, columnLabels: classNames,
+                   title: "confusion matrix (test set), colours: mistakes 0...\(Int(largestMistake))",
+                   xLabel: "predicted", yLabel: "true", colorMap: .blues, limits: 0...largestMistake,
+                   annotate: true, format: { String(Int($0)) })
   }
 
   /// One input and every layer's output: each layer a row of tiles. Maps (C, H, W) show one tile
@@ -95,7 +127,7 @@ enum Figures {
       if output.rank == 4 {
         let channels = output.shape[1]
         rows.append(imageGrid(
-          (0..<channels).map { output.plane(0, $0) }, labels: [], columns: min(channels, 16),
+          (0..<channels).map { output.plane(0, $0) }, labels: [], columns: min(channels, 8),
           colorMap: signed ? .diverging : .inkOnPaper, scaling: .shared, enlargement: max(3, 84 / output.shape[2]),
           title: title, showColorBar: true))
       } else if index == layers.count - 1 {

@@ -68,6 +68,9 @@ public struct ChapterResult: Sendable, Equatable, Codable {
   public var metrics: [String: Double]
   /// File names of the figures, relative to the chapter's folder, in page order.
   public var figures: [String]
+  /// Figures whose text was clipped at the canvas edge (glyph pixels lost); kept in memory for
+  /// the tests, not written to results.json.
+  public var clippedText: [String: Int] = [:]
 
   public init(
     number: Int, slug: String, title: String, seed: UInt64, isQuick: Bool, seconds: Double,

@@ -34,6 +34,10 @@ public final class Page {
   public private(set) var metrics: [(key: String, name: String, value: Double, text: String)] = []
   /// File names of the figures written so far, relative to `directory`.
   public private(set) var figureFiles: [String] = []
+  /// Figures whose text the canvas clipped at its edge, with the count of clipped glyph pixels.
+  public private(set) var clippedText: [String: Int] = [:]
+  /// The widest a figure is shown, in pixels: pages are read on code hosts about 900 px wide.
+  public static let maxDisplayWidth = 1000
   private let start = ContinuousClock.now
 
   /// The folder name of a chapter: `08-lenet`.
@@ -120,18 +124,27 @@ public final class Page {
 
   /// A figure written by `write` to `DIR/NN-slug/fileName`, shown with a caption saying what to
   /// look at. (`figure(_:_:caption:)` with an `Image` calls this.)
-  public func figure(_ fileName: String, caption: String, write: (String) throws -> Void) throws {
+  /// `displayWidth` shows the picture scaled to that many pixels (an HTML `<img width>`).
+  public func figure(
+    _ fileName: String, caption: String, displayWidth: Int? = nil, write: (String) throws -> Void
+  ) throws {
     let path = (directory as NSString).appendingPathComponent(fileName)
     try write(path)
     figureCount += 1
     figureFiles.append(fileName)
-    blocks.append("![\(Page.altText(caption))](\(fileName))\n\n*Figure \(figureCount). \(caption)*")
+    let picture = displayWidth.map {
+      "<img src=\"\(fileName)\" width=\"\($0)\" alt=\"\(Page.altText(caption).replacingOccurrences(of: "\"", with: "'"))\">"
+    } ?? "![\(Page.altText(caption))](\(fileName))"
+    blocks.append("\(picture)\n\n*Figure \(figureCount). \(caption)*")
     console.line("    figure \(fileName)")
   }
 
   /// Writes `image` as `fileName` (PNG) into the chapter's folder and shows it with `caption`.
+  /// A picture wider than `maxDisplayWidth` is shown scaled down to it.
   public func figure(_ fileName: String, _ image: Image, caption: String) throws {
-    try figure(fileName, caption: caption) { path in try PNG.write(image, to: path) }
+    let displayWidth = image.width > Page.maxDisplayWidth ? Page.maxDisplayWidth : nil
+    try figure(fileName, caption: caption, displayWidth: displayWidth) { path in try PNG.write(image, to: path) }
+    if image.clippedTextPixels > 0 { clippedText[fileName] = image.clippedTextPixels }
   }
 
   /// Links to the library files this step runs (paths from the package root, `Sources/CNN/...`).
@@ -221,9 +234,11 @@ public final class Page {
   public func result(seconds: Double, error: String?) -> ChapterResult {
     // `number(_:_:)` replaces a repeated key, so the keys are unique; the initialiser traps if not.
     let values = Dictionary(uniqueKeysWithValues: metrics.map { ($0.key, $0.value) })
-    return ChapterResult(
+    var result = ChapterResult(
       number: number, slug: slug, title: title, seed: seed, isQuick: isQuick, seconds: seconds,
       error: error, checks: checks, metrics: values, figures: figureFiles)
+    result.clippedText = clippedText
+    return result
   }
 
   func readme(seconds: Double, passed: Bool, error: String?) -> String {

@@ -11,6 +11,9 @@ public struct Canvas: Sendable {
   public let height: Int
   /// RGB bytes, row-major.
   public private(set) var pixels: [UInt8]
+  /// Glyph pixels (text) that fell outside the canvas and were clipped, including those of
+  /// pasted images; a legible figure has none (the chapter-run tests assert it).
+  public private(set) var clippedTextPixels = 0
 
   /// A canvas filled with `background`.
   public init(width: Int, height: Int, background: Color = .white) {
@@ -22,7 +25,14 @@ public struct Canvas: Sendable {
   }
 
   /// The finished picture.
-  public var image: Image { Image(width: width, height: height, channels: 3, pixels: pixels) }
+  public var image: Image {
+    var image = Image(width: width, height: height, channels: 3, pixels: pixels)
+    image.clippedTextPixels = clippedTextPixels
+    return image
+  }
+
+  /// Whether the pixel (x, y) lies on the canvas.
+  @inline(__always) func contains(x: Int, y: Int) -> Bool { x >= 0 && y >= 0 && x < width && y < height }
 
   /// Colours one pixel; coordinates outside the canvas are ignored.
   @inline(__always) public mutating func setPixel(x: Int, y: Int, _ color: Color) {
@@ -106,6 +116,8 @@ public struct Canvas: Sendable {
         let rows = BitmapFont.glyph(character)
         for (row, bits) in rows.enumerated() {
           for column in 0..<BitmapFont.glyphWidth where bits & (0x10 >> UInt8(column)) != 0 {
+            let px = left + column * scale, py = top + row * scale
+            if !contains(x: px, y: py) || !contains(x: px + scale - 1, y: py + scale - 1) { clippedTextPixels += 1 }
             fillRect(x: left + column * scale, y: top + row * scale, width: scale + (bold ? 1 : 0),
                      height: scale, color: color)
           }
@@ -130,13 +142,16 @@ public struct Canvas: Sendable {
       for u in 0..<length {
         let i = (v * scratch.width + u) * 3
         let c = Color(scratch.pixels[i], scratch.pixels[i + 1], scratch.pixels[i + 2])
-        if c != .white { setPixel(x: left + v, y: top + length - 1 - u, c) }
+        guard c != .white else { continue }
+        if !contains(x: left + v, y: top + length - 1 - u) { clippedTextPixels += 1 }
+        setPixel(x: left + v, y: top + length - 1 - u, c)
       }
     }
   }
 
   /// Pastes `image` (grey or RGB) with its top-left corner at (x, y).
   public mutating func draw(_ image: Image, x: Int, y: Int) {
+    clippedTextPixels += image.clippedTextPixels
     for row in 0..<image.height {
       for column in 0..<image.width {
         let i = (row * image.width + column) * image.channels

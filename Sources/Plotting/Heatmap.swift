@@ -79,10 +79,11 @@ public func heatmap(
 /// A (R, C) tensor as a heatmap.
 public func heatmap(
   _ matrix: Tensor, rowLabels: [String] = [], columnLabels: [String] = [], title: String = "",
-  xLabel: String = "", yLabel: String = "", colorMap: ColorMap = .diverging, annotate: Bool = true
+  xLabel: String = "", yLabel: String = "", colorMap: ColorMap = .diverging, limits: ClosedRange<Double>? = nil,
+  annotate: Bool = true
 ) -> Image {
   let (rows, columns) = ColorMap.planeSize(matrix)
   let values = (0..<rows).map { r in (0..<columns).map { Double(matrix.scalars[r * columns + $0]) } }
   return heatmap(values, rowLabels: rowLabels, columnLabels: columnLabels, title: title, xLabel: xLabel,
-                 yLabel: yLabel, colorMap: colorMap, annotate: annotate)
+                 yLabel: yLabel, colorMap: colorMap, limits: limits, annotate: annotate)
 }

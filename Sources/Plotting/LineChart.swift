@@ -40,7 +40,8 @@ public func lineChart(
   let yAxis = Axis(covering: series.flatMap(\.y), isLog: logY, exact: yRange)
   var canvas = Canvas(width: width, height: height)
   let box = PlotFrame.layout(canvasWidth: width, canvasHeight: height, title: title, xLabel: xLabel,
-                             yLabel: yLabel, yTickLabels: yAxis.tickLabels)
+                             yLabel: yLabel, yTickLabels: yAxis.tickLabels,
+                             rightMargin: max(24, BitmapFont.width(of: xAxis.tickLabels.last ?? "") / 2 + 8))
   let frame = PlotFrame(left: box.left, top: box.top, width: box.width, height: box.height, x: xAxis, y: yAxis)
   frame.drawAxes(on: &canvas, title: title, xLabel: xLabel, yLabel: yLabel)
 

@@ -14,6 +14,8 @@ public struct Image: Sendable, Equatable {
   public let channels: Int
   /// `width · height · channels` bytes, row-major.
   public var pixels: [UInt8]
+  /// Text pixels the drawing canvas clipped at its edges (0 for images read from files).
+  public var clippedTextPixels = 0
 
   /// An image from existing pixels; the count must be `width · height · channels`.
   public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {

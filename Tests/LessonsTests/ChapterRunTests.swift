@@ -15,18 +15,36 @@ func temporaryFolder(_ name: String) throws -> String {
   return path
 }
 
-/// The image files a page links with `![…](file.png)`.
+/// The image files a page links with `![…](file.png)` or `<img src="file.png" …>`.
 func linkedImages(in markdown: String) -> [String] {
-  var files: [String] = []
+  shownImages(in: markdown).map(\.file)
+}
+
+/// The image files a page shows, each with the width an `<img width="…">` gives it (nil for a
+/// Markdown image, shown at its own width).
+func shownImages(in markdown: String) -> [(file: String, width: Int?)] {
+  var images: [(file: String, width: Int?)] = []
   var rest = Substring(markdown)
   while let open = rest.range(of: "](") {
     rest = rest[open.upperBound...]
     guard let close = rest.firstIndex(of: ")") else { break }
     let target = String(rest[..<close])
-    if target.hasSuffix(".png") { files.append(target) }
+    if target.hasSuffix(".png") { images.append((target, nil)) }
     rest = rest[close...]
   }
-  return files
+  rest = Substring(markdown)
+  while let open = rest.range(of: "<img ") {
+    rest = rest[open.upperBound...]
+    guard let close = rest.firstIndex(of: ">") else { break }
+    let tag = rest[..<close]
+    func attribute(_ name: String) -> String? {
+      guard let start = tag.range(of: name + "=\"") else { return nil }
+      return tag[start.upperBound...].prefix { $0 != "\"" }.description
+    }
+    if let file = attribute("src") { images.append((file, attribute("width").flatMap { Int($0) })) }
+    rest = rest[close...]
+  }
+  return images
 }
 
 /// The chapters run by the tests share one cache (one dataset load) and one output folder, so
@@ -67,12 +85,17 @@ struct ChapterRunTests {
       #expect(check["name"] is String && check["value"] != nil && check["threshold"] != nil && check["passed"] is Bool)
     }
 
-    let images = linkedImages(in: readme)
+    let images = shownImages(in: readme)
     #expect(!images.isEmpty, "chapter \(number) has no figures")
-    for file in images {
+    for (file, shownWidth) in images {
       let image = try PNG.read(from: outcome.directory + "/" + file)
       #expect(image.width > 0 && image.height > 0, "\(file) is empty")
+      // Legible on a code host about 900 px wide: at most 1000 px as displayed.
+      let displayed = shownWidth ?? image.width
+      #expect(displayed <= 1000, "chapter \(number): \(file) is shown \(displayed) px wide")
     }
+    #expect(outcome.summary.clippedText.isEmpty,
+            "chapter \(number): text drawn outside the canvas in \(outcome.summary.clippedText)")
 
     let index = try String(contentsOfFile: Self.output + "/README.md", encoding: .utf8)
     #expect(index.contains("(\(Page.folderName(number: number, slug: chapter.slug))/README.md)"))

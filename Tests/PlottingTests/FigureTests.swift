@@ -83,6 +83,22 @@ struct FigureTests {
     #expect(canvas.image.pixel(x: 2, y: 2) == [255, 255, 255])
   }
 
+  @Test("the canvas counts text pixels it clips at its edges, and pasting carries the count")
+  func clippedText() {
+    var inside = Canvas(width: 200, height: 40)
+    inside.drawText("fits", x: 10, y: 10)
+    #expect(inside.clippedTextPixels == 0)
+    var overflowing = Canvas(width: 60, height: 40)
+    overflowing.drawText("much too long", x: 10, y: 10)
+    #expect(overflowing.clippedTextPixels > 0)
+    var vertical = Canvas(width: 40, height: 30)
+    vertical.drawVerticalText("a long axis title", centerX: 20, centerY: 15)
+    #expect(vertical.clippedTextPixels > 0)
+    var outer = Canvas(width: 200, height: 100)
+    outer.draw(overflowing.image, x: 0, y: 0)
+    #expect(outer.image.clippedTextPixels == overflowing.clippedTextPixels)
+  }
+
   @Test("image grid: a 5x5 kernel becomes a crisp 80x80 tile, labels and colour bar present")
   func imageGridSize() throws {
     var rng = SeededGenerator(seed: 5)
