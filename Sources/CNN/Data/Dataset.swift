@@ -52,22 +52,8 @@ public struct Dataset: Sendable {
 
   /// The images and labels at `indices`, in that order.
   public func subset(_ indices: [Int]) -> Dataset {
-    let itemSize = images.shape.dropFirst().reduce(1, *)
-    var scalars = [Float](repeating: 0, count: indices.count * itemSize)
-    images.withUnsafeBufferPointer { source in
-      scalars.withUnsafeMutableBufferPointer { target in
-        for (row, index) in indices.enumerated() {
-          precondition(index >= 0 && index < count, "subset index \(index) out of range 0..<\(count)")
-          let from = UnsafeBufferPointer(rebasing: source[index * itemSize..<(index + 1) * itemSize])
-          _ = UnsafeMutableBufferPointer(rebasing: target[row * itemSize..<(row + 1) * itemSize])
-            .initialize(from: from)
-        }
-      }
-    }
-    var shape = images.shape
-    shape[0] = indices.count
-    return Dataset(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { labels[$0] },
-                   name: name, classNames: classNames)
+    Dataset(images: gather(images: images, indices: indices), labels: indices.map { labels[$0] },
+            name: name, classNames: classNames)
   }
 
   /// The images and labels in `range` (cheaper than an index list).
