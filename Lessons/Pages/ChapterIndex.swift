@@ -4,23 +4,23 @@
 import Foundation
 import CNN
 
-public enum ChapterIndex {
+enum ChapterIndex {
   /// One chapter's row, read back from its `results.json`.
-  public struct Entry: Sendable {
-    public let folder: String
-    public let number: Int
-    public let title: String
-    public let seed: UInt64
-    public let isQuick: Bool
-    public let seconds: Double
-    public let passed: Bool
-    public let checksPassed: Int
-    public let checkCount: Int
-    public let error: String?
+  struct Entry: Sendable {
+    let folder: String
+    let number: Int
+    let title: String
+    let seed: UInt64
+    let isQuick: Bool
+    let seconds: Double
+    let passed: Bool
+    let checksPassed: Int
+    let checkCount: Int
+    let error: String?
   }
 
   /// Reads every `*/results.json` under `directory`; unreadable files are skipped.
-  public static func entries(in directory: String) -> [Entry] {
+  static func entries(in directory: String) -> [Entry] {
     let folders = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     var entries: [Entry] = []
     for folder in folders.sorted() {
@@ -45,7 +45,7 @@ public enum ChapterIndex {
   }
 
   /// Rewrites `DIR/README.md` from the results present.
-  public static func write(to directory: String) throws {
+  static func write(to directory: String) throws {
     let entries = entries(in: directory)
     var lines = [
       "# cnn-lessons: the chapter pages", "",

@@ -4,7 +4,7 @@
 import Foundation
 
 /// How a measured number is written on the page and the console.
-public enum NumberFormat: Sendable {
+enum NumberFormat: Sendable {
   /// Integers with thousands separators, others with 4 significant digits, tiny or huge in scientific.
   case automatic
   /// A fixed number of decimals: `.fixed(3)` writes 0.125.
@@ -17,7 +17,7 @@ public enum NumberFormat: Sendable {
   case seconds
 
   /// The text of `value` in this format.
-  public func string(_ value: Double) -> String {
+  func string(_ value: Double) -> String {
     guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : "-∞") }
     switch self {
     case .automatic:
@@ -46,22 +46,22 @@ func groupedInteger(_ value: Int) -> String {
 }
 
 /// A fraction of 1 in percent, for prose: `percent(0.9871)` is `"98.71%"`.
-public func percent(_ fraction: Double, digits: Int = 2) -> String {
+func percent(_ fraction: Double, digits: Int = 2) -> String {
   NumberFormat.percent(digits).string(fraction)
 }
 
 /// A number in the automatic format, for prose: `formatted(60000)` is `"60,000"`.
-public func formatted(_ value: Double, _ format: NumberFormat = .automatic) -> String {
+func formatted(_ value: Double, _ format: NumberFormat = .automatic) -> String {
   format.string(value)
 }
 
 /// A number in the automatic format, for prose.
-public func formatted(_ value: Float, _ format: NumberFormat = .automatic) -> String {
+func formatted(_ value: Float, _ format: NumberFormat = .automatic) -> String {
   format.string(Double(value))
 }
 
 /// A number in the automatic format, for prose.
-public func formatted(_ value: Int) -> String { groupedInteger(value) }
+func formatted(_ value: Int) -> String { groupedInteger(value) }
 
 enum Markdown {
   /// A cell that cannot break the table: pipes escaped, newlines flattened.

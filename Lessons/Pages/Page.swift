@@ -7,48 +7,48 @@ import CNN
 import Plotting
 
 /// One check's outcome as recorded in `results.json`.
-public struct CheckResult: Sendable {
-  public let name: String
-  public let value: Double
+struct CheckResult: Sendable {
+  let name: String
+  let value: Double
   /// The bound the value was held to; nil for a plain true/false check.
-  public let threshold: Double?
+  let threshold: Double?
   /// The rule as the page shows it, such as `< 1e-04` or `≥ 98.50%`.
-  public let rule: String
-  public let passed: Bool
+  let rule: String
+  let passed: Bool
 }
 
 /// The page of one chapter, built step by step while the chapter runs.
 public final class Page {
-  public let number: Int
-  public let slug: String
-  public let title: String
-  public let options: RunOptions
-  public let console: Console
+  let number: Int
+  let slug: String
+  let title: String
+  let options: RunOptions
+  let console: Console
   /// Values shared by all chapters of one run.
-  public let cache: RunCache
+  let cache: RunCache
   /// `DIR/NN-slug`: where the README, results.json and figures go.
-  public let directory: String
+  let directory: String
 
-  public var seed: UInt64 { options.seed }
-  public var isQuick: Bool { options.isQuick }
+  var seed: UInt64 { options.seed }
+  var isQuick: Bool { options.isQuick }
 
   private var blocks: [String] = []
   private var tryThisBlocks: [String] = []
   private var stepCount = 0
   private var figureCount = 0
-  public private(set) var checks: [CheckResult] = []
-  public private(set) var metrics: [(key: String, name: String, value: Double, text: String)] = []
+  private(set) var checks: [CheckResult] = []
+  private(set) var metrics: [(key: String, name: String, value: Double, text: String)] = []
   /// File names of the figures written so far, relative to `directory`.
-  public private(set) var figureFiles: [String] = []
+  private(set) var figureFiles: [String] = []
   private let start = ContinuousClock.now
 
   /// The folder name of a chapter: `08-lenet`.
-  public static func folderName(number: Int, slug: String) -> String {
+  static func folderName(number: Int, slug: String) -> String {
     String(format: "%02d-", number) + slug
   }
 
   /// A page for chapter `number`; creates its folder (a one-line error when it cannot).
-  public init(
+  init(
     number: Int, slug: String, title: String, options: RunOptions, cache: RunCache = RunCache()
   ) throws {
     self.number = number
@@ -63,29 +63,29 @@ public final class Page {
   }
 
   /// Seconds since the page was created.
-  public var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
+  var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
 
   /// A generator for one independent random stream of this run (`stream` keeps streams apart).
-  public func generator(stream: UInt64 = 0) -> SeededGenerator {
+  func generator(stream: UInt64 = 0) -> SeededGenerator {
     SeededGenerator(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
   }
 
   // MARK: - Content
 
   /// Starts a new step: a heading on the page and a line on the console.
-  public func step(_ heading: String) {
+  func step(_ heading: String) {
     stepCount += 1
     blocks.append("## \(stepCount). \(heading)")
     console.line("  Step \(stepCount): \(heading)")
   }
 
   /// A paragraph of explanation (Markdown; `$…$` math renders on GitHub).
-  public func prose(_ text: String) {
+  func prose(_ text: String) {
     blocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// Display math: one formula per line, rendered as a `$$` block.
-  public func math(_ formulas: String...) {
+  func math(_ formulas: String...) {
     for formula in formulas { blocks.append("$$\n\(formula)\n$$") }
   }
 
@@ -93,7 +93,7 @@ public final class Page {
   /// `key` (default: the name in snake case, "test accuracy" → `test_accuracy`).
   /// Returns the formatted text, for interpolation into prose.
   @discardableResult
-  public func number(
+  func number(
     _ name: String, _ value: Double, format: NumberFormat = .automatic, key: String? = nil
   ) -> String {
     let text = format.string(value)
@@ -106,25 +106,25 @@ public final class Page {
 
   /// A measured number given as a Float or Int.
   @discardableResult
-  public func number<V: BinaryFloatingPoint>(
+  func number<V: BinaryFloatingPoint>(
     _ name: String, _ value: V, format: NumberFormat = .automatic, key: String? = nil
   ) -> String {
     number(name, Double(value), format: format, key: key)
   }
 
   @discardableResult
-  public func number(_ name: String, _ value: Int, key: String? = nil) -> String {
+  func number(_ name: String, _ value: Int, key: String? = nil) -> String {
     number(name, Double(value), format: .automatic, key: key)
   }
 
   /// A table of measured values.
-  public func table(headers: [String], rows: [[String]]) {
+  func table(headers: [String], rows: [[String]]) {
     blocks.append(Markdown.table(headers: headers, rows: rows))
   }
 
   /// A figure written by `write` to `DIR/NN-slug/fileName`, shown with a caption saying what to
   /// look at. (`figure(_:_:caption:)` with an `Image` calls this.)
-  public func figure(_ fileName: String, caption: String, write: (String) throws -> Void) throws {
+  func figure(_ fileName: String, caption: String, write: (String) throws -> Void) throws {
     let path = (directory as NSString).appendingPathComponent(fileName)
     try write(path)
     figureCount += 1
@@ -134,58 +134,58 @@ public final class Page {
   }
 
   /// Writes `image` as `fileName` (PNG) into the chapter's folder and shows it with `caption`.
-  public func figure(_ fileName: String, _ image: Image, caption: String) throws {
+  func figure(_ fileName: String, _ image: Image, caption: String) throws {
     try figure(fileName, caption: caption) { path in try PNG.write(image, to: path) }
   }
 
   /// Links to the library files this step runs (paths from the package root, `Sources/CNN/...`).
-  public func code(_ files: String...) {
+  func code(_ files: String...) {
     let links = files.map { "[`\($0)`](../../\($0))" }
     blocks.append("Library code: " + links.joined(separator: ", ") + ".")
   }
 
   /// A "Try this" suggestion: an edit to make in the chapter's file and what to expect.
-  public func tryThis(_ text: String) {
+  func tryThis(_ text: String) {
     tryThisBlocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// A progress bar for a long loop, drawn on this page's console.
-  public func progress(_ label: String, total: Int, unit: String = "steps") -> Progress {
+  func progress(_ label: String, total: Int, unit: String = "steps") -> Progress {
     Progress(label, total: total, unit: unit, console: console)
   }
 
   // MARK: - Checks
 
   /// Records a check; prints PASS or FAIL. A failure does not stop the chapter but fails the run.
-  public func check(_ name: String, value: Double, threshold: Double?, rule: String, passed: Bool) {
+  func check(_ name: String, value: Double, threshold: Double?, rule: String, passed: Bool) {
     checks.append(CheckResult(name: name, value: value, threshold: threshold, rule: rule, passed: passed))
     let valueText = NumberFormat.automatic.string(value)
     console.line("    \(passed ? "PASS" : "FAIL")  \(name): \(valueText) (\(rule))")
   }
 
   /// Passes when `value < threshold` (and is a number).
-  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, below threshold: Double) {
+  func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, below threshold: Double) {
     let v = Double(value)
     check(name, value: v, threshold: threshold, rule: "< \(Page.short(threshold))",
           passed: v.isFinite && v < threshold)
   }
 
   /// Passes when `value ≤ threshold`.
-  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atMost threshold: Double) {
+  func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atMost threshold: Double) {
     let v = Double(value)
     check(name, value: v, threshold: threshold, rule: "≤ \(Page.short(threshold))",
           passed: v.isFinite && v <= threshold)
   }
 
   /// Passes when `value ≥ threshold`.
-  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atLeast threshold: Double) {
+  func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atLeast threshold: Double) {
     let v = Double(value)
     check(name, value: v, threshold: threshold, rule: "≥ \(Page.short(threshold))",
           passed: v.isFinite && v >= threshold)
   }
 
   /// Passes when `|value − target| ≤ tolerance`; the recorded value is the distance.
-  public func check<V: BinaryFloatingPoint>(
+  func check<V: BinaryFloatingPoint>(
     _ name: String, _ value: V, closeTo target: Double, tolerance: Double
   ) {
     let distance = abs(Double(value) - target)
@@ -195,25 +195,25 @@ public final class Page {
   }
 
   /// Passes when two counts are equal.
-  public func check(_ name: String, _ value: Int, equals expected: Int) {
+  func check(_ name: String, _ value: Int, equals expected: Int) {
     check(name, value: Double(value), threshold: Double(expected), rule: "= \(groupedInteger(expected))",
           passed: value == expected)
   }
 
   /// A true/false check (value 1 or 0, threshold 1).
-  public func check(_ name: String, _ condition: Bool) {
+  func check(_ name: String, _ condition: Bool) {
     check(name, value: condition ? 1 : 0, threshold: 1, rule: "holds", passed: condition)
   }
 
   /// Whether every check so far passed.
-  public var allChecksPassed: Bool { checks.allSatisfy(\.passed) }
+  var allChecksPassed: Bool { checks.allSatisfy(\.passed) }
 
   // MARK: - Writing
 
   /// Writes `README.md` and `results.json` (each through a temporary file and a rename).
   /// `error` is the one-line message when the chapter stopped early.
   @discardableResult
-  public func write(error: String? = nil) throws -> ChapterSummary {
+  func write(error: String? = nil) throws -> ChapterSummary {
     let seconds = elapsedSeconds
     let passed = error == nil && allChecksPassed
     let summary = ChapterSummary(
@@ -327,16 +327,16 @@ public final class Page {
 
 /// What the runner and the index need to know about one chapter's run.
 public struct ChapterSummary: Sendable {
-  public let number: Int
-  public let slug: String
-  public let title: String
-  public let seed: UInt64
-  public let isQuick: Bool
-  public let seconds: Double
-  public let checksPassed: Int
-  public let checkCount: Int
+  let number: Int
+  let slug: String
+  let title: String
+  let seed: UInt64
+  let isQuick: Bool
+  let seconds: Double
+  let checksPassed: Int
+  let checkCount: Int
   /// The one-line error when the chapter stopped early.
-  public let error: String?
+  let error: String?
 
   public var passed: Bool { error == nil && checksPassed == checkCount }
 }

@@ -5,19 +5,19 @@
 import Foundation
 
 /// Where a lesson's console lines go.
-public struct Console: Sendable {
+struct Console: Sendable {
   /// Whether standard output is a terminal (then progress bars redraw in place).
-  public let isTerminal: Bool
+  let isTerminal: Bool
   /// Prints nothing when true (tests that only inspect the written pages).
-  public let isQuiet: Bool
+  let isQuiet: Bool
 
-  public init(isQuiet: Bool = false) {
+  init(isQuiet: Bool = false) {
     self.isQuiet = isQuiet
     isTerminal = isatty(STDOUT_FILENO) == 1
   }
 
   /// Prints one line and flushes, so lines appear as they happen even in a pipe.
-  public func line(_ text: String) {
+  func line(_ text: String) {
     guard !isQuiet else { return }
     print(text)
     fflush(nil)
@@ -32,19 +32,19 @@ public struct Console: Sendable {
 }
 
 /// A progress bar for a loop of known length: `progress.advance(by: 64, status: "loss 0.31")`.
-public final class Progress {
-  public let label: String
-  public let total: Int
+final class Progress {
+  let label: String
+  let total: Int
   /// What one unit is called in the rate ("images" → "1,234 images/s").
-  public let unit: String
+  let unit: String
   private let console: Console
   private let start = ContinuousClock.now
   private var lastDraw = ContinuousClock.now
   private var lastPlainLine = ContinuousClock.now
-  private(set) public var completed = 0
+  private(set) var completed = 0
   private var isFinished = false
 
-  public init(_ label: String, total: Int, unit: String = "steps", console: Console) {
+  init(_ label: String, total: Int, unit: String = "steps", console: Console) {
     self.label = label
     self.total = max(1, total)
     self.unit = unit
@@ -52,10 +52,10 @@ public final class Progress {
   }
 
   /// Seconds since the bar was created.
-  public var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
+  var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
 
   /// Records `count` more units done and redraws when due (at most 10 times a second).
-  public func advance(by count: Int = 1, status: String = "") {
+  func advance(by count: Int = 1, status: String = "") {
     completed = min(total, completed + count)
     let now = ContinuousClock.now
     if console.isTerminal {
@@ -70,7 +70,7 @@ public final class Progress {
   }
 
   /// Ends the bar with a final line stating the total time and rate.
-  public func finish(status: String = "") {
+  func finish(status: String = "") {
     guard !isFinished else { return }
     isFinished = true
     let elapsed = elapsedSeconds

@@ -12,25 +12,25 @@ import CNN
 /// `ms` lower; `gflops`, `images_per_s` higher; `peak_rss_mb` lower (memory).
 public struct BenchmarkResults: Sendable, Equatable {
   /// Numbers by full JSON key (with `.best` / `.median` suffixes where repeated).
-  public private(set) var values: [String: Double] = [:]
+  private(set) var values: [String: Double] = [:]
   /// Text about the run: date, CPU, threads, command.
-  public var meta: [String: String] = [:]
+  var meta: [String: String] = [:]
   /// Keys in the order they were recorded (the table's row order); JSON read back is sorted.
-  public private(set) var order: [String] = []
+  private(set) var order: [String] = []
 
-  public init() {}
+  init() {}
 
   /// Records a repeated figure as `key.best` and `key.median`.
-  public mutating func record(_ key: String, _ figure: Figure) {
+  mutating func record(_ key: String, _ figure: Figure) {
     set(key + ".best", figure.best)
     set(key + ".median", figure.median)
   }
 
   /// Records a single measurement.
-  public mutating func record(_ key: String, value: Double) { set(key, value) }
+  mutating func record(_ key: String, value: Double) { set(key, value) }
 
   /// Adds every figure of `other` (for results measured in a child process).
-  public mutating func merge(_ other: BenchmarkResults) {
+  mutating func merge(_ other: BenchmarkResults) {
     for key in other.order { set(key, other.values[key]!) }
     meta.merge(other.meta) { mine, _ in mine }
   }
@@ -41,13 +41,13 @@ public struct BenchmarkResults: Sendable, Equatable {
   }
 
   /// The figure names (keys without `.best` / `.median`) in recorded order.
-  public var figureNames: [String] {
+  var figureNames: [String] {
     var seen = Set<String>()
     return order.map(BenchmarkResults.figureName).filter { seen.insert($0).inserted }
   }
 
   /// (best, median) of a repeated figure, or (value, value) of a single one.
-  public func figure(_ name: String) -> Figure? {
+  func figure(_ name: String) -> Figure? {
     if let best = values[name + ".best"], let median = values[name + ".median"] {
       return Figure(best: best, median: median)
     }
@@ -62,7 +62,7 @@ public struct BenchmarkResults: Sendable, Equatable {
   // MARK: - JSON
 
   /// The JSON text: one flat object, keys sorted so that files diff cleanly.
-  public func jsonData() throws -> Data {
+  func jsonData() throws -> Data {
     var object: [String: Any] = [:]
     for (key, value) in values { object[key] = value.isFinite ? value : nil }
     for (key, text) in meta { object["meta." + key] = text }
