@@ -19,20 +19,20 @@ struct ConvolutionDispatchTests {
     switch chosen {
     case .direct:
       expected = try Conv2D.directForward(input: x, weight: w, bias: b, stride: 1, padding: 1)
-      expectedGradients = Conv2D.directBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
+      expectedGradients = try Conv2D.directBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
     case .im2col, .automatic:
       expected = try Conv2D.im2colForward(input: x, weight: w, bias: b, stride: 1, padding: 1)
-      expectedGradients = Conv2D.im2colBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
+      expectedGradients = try Conv2D.im2colBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
     case .winograd:
       expected = try Conv2D.winogradForward(input: x, weight: w, bias: b, stride: 1, padding: 1)
-      expectedGradients = Conv2D.winogradBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
+      expectedGradients = try Conv2D.winogradBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
     case .fft:
       expected = try Conv2D.fftForward(input: x, weight: w, bias: b, stride: 1, padding: 1)
-      expectedGradients = Conv2D.fftBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
+      expectedGradients = try Conv2D.fftBackward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1)
     }
     let output = try Conv2D.forward(input: x, weight: w, bias: b, stride: 1, padding: 1, algorithm: algorithm)
     #expect(output.scalars == expected.scalars)
-    let gradients = Conv2D.backward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1, algorithm: algorithm)
+    let gradients = try Conv2D.backward(gradOutput: dy, input: x, weight: w, stride: 1, padding: 1, algorithm: algorithm)
     #expect(gradients.gradInput.scalars == expectedGradients.gradInput.scalars)
     #expect(gradients.gradWeight.scalars == expectedGradients.gradWeight.scalars)
     #expect(gradients.gradBias.scalars == expectedGradients.gradBias.scalars)

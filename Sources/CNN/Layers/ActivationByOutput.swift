@@ -17,9 +17,11 @@ struct ActivationByOutput {
     return result
   }
 
-  /// gradOutput · derivative(y), element-wise, with y the kept output of `layer`'s forward.
-  func backward(_ gradOutput: Tensor, layer: String, derivative: (Float) -> Float) -> Tensor {
-    guard let output else { preconditionFailure("\(layer).backward called without a training-mode forward") }
+  /// gradOutput · derivative(y), element-wise, with y the kept output of `layer`'s forward; throws
+  /// without a training-mode forward or for a gradient of another shape than y.
+  func backward(_ gradOutput: Tensor, layer: String, derivative: (Float) -> Float) throws -> Tensor {
+    guard let output else { throw CNNError.backwardWithoutForward(layer) }
+    try checkGradientShape(gradOutput, expected: output.shape, layer: layer)
     var gradInput = gradOutput
     gradInput.withUnsafeMutableBufferPointer { g in
       output.withUnsafeBufferPointer { y in

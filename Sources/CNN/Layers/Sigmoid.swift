@@ -20,7 +20,7 @@ public final class Sigmoid: Layer {
 
   //   gradInput = gradOutput · σ · (1 − σ)
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    activation.backward(gradOutput, layer: "Sigmoid") { s in s * (1 - s) }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    try activation.backward(gradOutput, layer: summary) { s in s * (1 - s) }
   }
 }

@@ -19,7 +19,7 @@ public final class Tanh: Layer {
 
   //   gradInput = gradOutput · (1 − output²)
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    activation.backward(gradOutput, layer: "Tanh") { t in 1 - t * t }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    try activation.backward(gradOutput, layer: summary) { t in 1 - t * t }
   }
 }
