@@ -4,7 +4,7 @@
 import Foundation
 
 /// How a measured number is written on the page and the console.
-enum NumberFormat: Sendable {
+public enum NumberFormat: Sendable {
   /// Integers with thousands separators, others with 4 significant digits, tiny or huge in scientific.
   case automatic
   /// A fixed number of decimals: `.fixed(3)` writes 0.125.
@@ -17,7 +17,7 @@ enum NumberFormat: Sendable {
   case seconds
 
   /// The text of `value` in this format.
-  func string(_ value: Double) -> String {
+  public func string(_ value: Double) -> String {
     guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : "-∞") }
     switch self {
     case .automatic:
@@ -46,22 +46,22 @@ func groupedInteger(_ value: Int) -> String {
 }
 
 /// A fraction of 1 in percent, for prose: `percent(0.9871)` is `"98.71%"`.
-func percent(_ fraction: Double, digits: Int = 2) -> String {
+public func percent(_ fraction: Double, digits: Int = 2) -> String {
   NumberFormat.percent(digits).string(fraction)
 }
 
 /// A number in the automatic format, for prose: `formatted(60000)` is `"60,000"`.
-func formatted(_ value: Double, _ format: NumberFormat = .automatic) -> String {
+public func formatted(_ value: Double, _ format: NumberFormat = .automatic) -> String {
   format.string(value)
 }
 
 /// A number in the automatic format, for prose.
-func formatted(_ value: Float, _ format: NumberFormat = .automatic) -> String {
+public func formatted(_ value: Float, _ format: NumberFormat = .automatic) -> String {
   format.string(Double(value))
 }
 
 /// A number in the automatic format, for prose.
-func formatted(_ value: Int) -> String { groupedInteger(value) }
+public func formatted(_ value: Int) -> String { groupedInteger(value) }
 
 enum Markdown {
   /// A cell that cannot break the table: pipes escaped, newlines flattened.
@@ -78,33 +78,5 @@ enum Markdown {
       lines.append("| " + padded.map(cell).joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n")
-  }
-
-  /// A JSON string literal with the required escapes.
-  static func jsonString(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          result += String(format: "\\u%04x", scalar.value)
-        } else {
-          result.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return result + "\""
-  }
-
-  /// A JSON number; non-finite values (which JSON cannot hold) become null.
-  static func jsonNumber(_ value: Double) -> String {
-    guard value.isFinite else { return "null" }
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-    return "\(value)"
   }
 }

@@ -6,49 +6,43 @@ import Foundation
 import CNN
 import Plotting
 
-/// One check's outcome as recorded in `results.json`.
-struct CheckResult: Sendable {
-  let name: String
-  let value: Double
-  /// The bound the value was held to; nil for a plain true/false check.
-  let threshold: Double?
-  /// The rule as the page shows it, such as `< 1e-04` or `≥ 98.50%`.
-  let rule: String
-  let passed: Bool
-}
-
 /// The page of one chapter, built step by step while the chapter runs.
 public final class Page {
-  let number: Int
-  let slug: String
-  let title: String
-  let options: RunOptions
-  let console: Console
+  public let number: Int
+  public let slug: String
+  public let title: String
+  public let options: RunOptions
+  public let console: Console
   /// Values shared by all chapters of one run.
-  let cache: RunCache
+  public let cache: RunCache
   /// `DIR/NN-slug`: where the README, results.json and figures go.
-  let directory: String
+  public let directory: String
 
-  var seed: UInt64 { options.seed }
-  var isQuick: Bool { options.isQuick }
+  public var seed: UInt64 { options.seed }
+  public var isQuick: Bool { options.isQuick }
+  /// The top heading; nil gives "Chapter N: title". (Exercise report cards set their own.)
+  public var heading: String?
+  /// The link back to the index and the footer's rerun line; nil gives the chapter's.
+  public var indexLink: String?
+  public var rerunNote: String?
 
   private var blocks: [String] = []
   private var tryThisBlocks: [String] = []
   private var stepCount = 0
   private var figureCount = 0
-  private(set) var checks: [CheckResult] = []
-  private(set) var metrics: [(key: String, name: String, value: Double, text: String)] = []
+  public private(set) var checks: [CheckResult] = []
+  public private(set) var metrics: [(key: String, name: String, value: Double, text: String)] = []
   /// File names of the figures written so far, relative to `directory`.
-  private(set) var figureFiles: [String] = []
+  public private(set) var figureFiles: [String] = []
   private let start = ContinuousClock.now
 
   /// The folder name of a chapter: `08-lenet`.
-  static func folderName(number: Int, slug: String) -> String {
+  public static func folderName(number: Int, slug: String) -> String {
     String(format: "%02d-", number) + slug
   }
 
   /// A page for chapter `number`; creates its folder (a one-line error when it cannot).
-  init(
+  public init(
     number: Int, slug: String, title: String, options: RunOptions, cache: RunCache = RunCache()
   ) throws {
     self.number = number
@@ -63,29 +57,31 @@ public final class Page {
   }
 
   /// Seconds since the page was created.
-  var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
+  public var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
 
-  /// A generator for one independent random stream of this run (`stream` keeps streams apart).
-  func generator(stream: UInt64 = 0) -> SeededGenerator {
-    SeededGenerator(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+  /// A generator for one random stream of this run: `SeededGenerator(seed:stream:)`, so different
+  /// `stream` numbers give independent sequences (not one sequence shifted), and the same number
+  /// gives the same sequence on every run with this seed.
+  public func generator(stream: UInt64 = 0) -> SeededGenerator {
+    SeededGenerator(seed: seed, stream: stream)
   }
 
   // MARK: - Content
 
   /// Starts a new step: a heading on the page and a line on the console.
-  func step(_ heading: String) {
+  public func step(_ heading: String) {
     stepCount += 1
     blocks.append("## \(stepCount). \(heading)")
     console.line("  Step \(stepCount): \(heading)")
   }
 
   /// A paragraph of explanation (Markdown; `$…$` math renders on GitHub).
-  func prose(_ text: String) {
+  public func prose(_ text: String) {
     blocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// Display math: one formula per line, rendered as a `$$` block.
-  func math(_ formulas: String...) {
+  public func math(_ formulas: String...) {
     for formula in formulas { blocks.append("$$\n\(formula)\n$$") }
   }
 
@@ -93,7 +89,7 @@ public final class Page {
   /// `key` (default: the name in snake case, "test accuracy" → `test_accuracy`).
   /// Returns the formatted text, for interpolation into prose.
   @discardableResult
-  func number(
+  public func number(
     _ name: String, _ value: Double, format: NumberFormat = .automatic, key: String? = nil
   ) -> String {
     let text = format.string(value)
@@ -106,25 +102,25 @@ public final class Page {
 
   /// A measured number given as a Float or Int.
   @discardableResult
-  func number<V: BinaryFloatingPoint>(
+  public func number<V: BinaryFloatingPoint>(
     _ name: String, _ value: V, format: NumberFormat = .automatic, key: String? = nil
   ) -> String {
     number(name, Double(value), format: format, key: key)
   }
 
   @discardableResult
-  func number(_ name: String, _ value: Int, key: String? = nil) -> String {
+  public func number(_ name: String, _ value: Int, key: String? = nil) -> String {
     number(name, Double(value), format: .automatic, key: key)
   }
 
   /// A table of measured values.
-  func table(headers: [String], rows: [[String]]) {
+  public func table(headers: [String], rows: [[String]]) {
     blocks.append(Markdown.table(headers: headers, rows: rows))
   }
 
   /// A figure written by `write` to `DIR/NN-slug/fileName`, shown with a caption saying what to
   /// look at. (`figure(_:_:caption:)` with an `Image` calls this.)
-  func figure(_ fileName: String, caption: String, write: (String) throws -> Void) throws {
+  public func figure(_ fileName: String, caption: String, write: (String) throws -> Void) throws {
     let path = (directory as NSString).appendingPathComponent(fileName)
     try write(path)
     figureCount += 1
@@ -134,58 +130,58 @@ public final class Page {
   }
 
   /// Writes `image` as `fileName` (PNG) into the chapter's folder and shows it with `caption`.
-  func figure(_ fileName: String, _ image: Image, caption: String) throws {
+  public func figure(_ fileName: String, _ image: Image, caption: String) throws {
     try figure(fileName, caption: caption) { path in try PNG.write(image, to: path) }
   }
 
   /// Links to the library files this step runs (paths from the package root, `Sources/CNN/...`).
-  func code(_ files: String...) {
+  public func code(_ files: String...) {
     let links = files.map { "[`\($0)`](../../\($0))" }
     blocks.append("Library code: " + links.joined(separator: ", ") + ".")
   }
 
   /// A "Try this" suggestion: an edit to make in the chapter's file and what to expect.
-  func tryThis(_ text: String) {
+  public func tryThis(_ text: String) {
     tryThisBlocks.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// A progress bar for a long loop, drawn on this page's console.
-  func progress(_ label: String, total: Int, unit: String = "steps") -> Progress {
+  public func progress(_ label: String, total: Int, unit: String = "steps") -> Progress {
     Progress(label, total: total, unit: unit, console: console)
   }
 
   // MARK: - Checks
 
   /// Records a check; prints PASS or FAIL. A failure does not stop the chapter but fails the run.
-  func check(_ name: String, value: Double, threshold: Double?, rule: String, passed: Bool) {
+  public func check(_ name: String, value: Double, threshold: Double?, rule: String, passed: Bool) {
     checks.append(CheckResult(name: name, value: value, threshold: threshold, rule: rule, passed: passed))
     let valueText = NumberFormat.automatic.string(value)
     console.line("    \(passed ? "PASS" : "FAIL")  \(name): \(valueText) (\(rule))")
   }
 
   /// Passes when `value < threshold` (and is a number).
-  func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, below threshold: Double) {
+  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, below threshold: Double) {
     let v = Double(value)
     check(name, value: v, threshold: threshold, rule: "< \(Page.short(threshold))",
           passed: v.isFinite && v < threshold)
   }
 
   /// Passes when `value ≤ threshold`.
-  func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atMost threshold: Double) {
+  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atMost threshold: Double) {
     let v = Double(value)
     check(name, value: v, threshold: threshold, rule: "≤ \(Page.short(threshold))",
           passed: v.isFinite && v <= threshold)
   }
 
   /// Passes when `value ≥ threshold`.
-  func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atLeast threshold: Double) {
+  public func check<V: BinaryFloatingPoint>(_ name: String, _ value: V, atLeast threshold: Double) {
     let v = Double(value)
     check(name, value: v, threshold: threshold, rule: "≥ \(Page.short(threshold))",
           passed: v.isFinite && v >= threshold)
   }
 
   /// Passes when `|value − target| ≤ tolerance`; the recorded value is the distance.
-  func check<V: BinaryFloatingPoint>(
+  public func check<V: BinaryFloatingPoint>(
     _ name: String, _ value: V, closeTo target: Double, tolerance: Double
   ) {
     let distance = abs(Double(value) - target)
@@ -195,35 +191,39 @@ public final class Page {
   }
 
   /// Passes when two counts are equal.
-  func check(_ name: String, _ value: Int, equals expected: Int) {
+  public func check(_ name: String, _ value: Int, equals expected: Int) {
     check(name, value: Double(value), threshold: Double(expected), rule: "= \(groupedInteger(expected))",
           passed: value == expected)
   }
 
   /// A true/false check (value 1 or 0, threshold 1).
-  func check(_ name: String, _ condition: Bool) {
+  public func check(_ name: String, _ condition: Bool) {
     check(name, value: condition ? 1 : 0, threshold: 1, rule: "holds", passed: condition)
   }
 
   /// Whether every check so far passed.
-  var allChecksPassed: Bool { checks.allSatisfy(\.passed) }
+  public var allChecksPassed: Bool { checks.allSatisfy(\.passed) }
 
   // MARK: - Writing
 
-  /// Writes `README.md` and `results.json` (each through a temporary file and a rename).
-  /// `error` is the one-line message when the chapter stopped early.
+  /// Writes `README.md` and `results.json` (each through `AtomicFile`: a temporary file and a
+  /// rename). `error` is the one-line message when the chapter stopped early.
   @discardableResult
-  func write(error: String? = nil) throws -> ChapterSummary {
-    let seconds = elapsedSeconds
-    let passed = error == nil && allChecksPassed
-    let summary = ChapterSummary(
+  public func write(error: String? = nil) throws -> ChapterResult {
+    let result = self.result(seconds: elapsedSeconds, error: error)
+    try AtomicFile.write(readme(seconds: result.seconds, passed: result.passed, error: error),
+                         to: (directory as NSString).appendingPathComponent("README.md"))
+    try AtomicFile.write(try result.jsonData(), to: (directory as NSString).appendingPathComponent("results.json"))
+    return result
+  }
+
+  /// What `results.json` records about this run so far.
+  public func result(seconds: Double, error: String?) -> ChapterResult {
+    // `number(_:_:)` replaces a repeated key, so the keys are unique; the initialiser traps if not.
+    let values = Dictionary(uniqueKeysWithValues: metrics.map { ($0.key, $0.value) })
+    return ChapterResult(
       number: number, slug: slug, title: title, seed: seed, isQuick: isQuick, seconds: seconds,
-      checksPassed: checks.filter(\.passed).count, checkCount: checks.count, error: error)
-    try writeAtomically(readme(seconds: seconds, passed: passed, error: error),
-                        to: (directory as NSString).appendingPathComponent("README.md"))
-    try writeAtomically(resultsJSON(seconds: seconds, passed: passed, error: error),
-                        to: (directory as NSString).appendingPathComponent("results.json"))
-    return summary
+      error: error, checks: checks, metrics: values, figures: figureFiles)
   }
 
   func readme(seconds: Double, passed: Bool, error: String?) -> String {
@@ -231,9 +231,9 @@ public final class Page {
     let status = error != nil ? "stopped with an error" :
       "\(checks.filter(\.passed).count)/\(checks.count) checks passed"
     var lines = [
-      "# Chapter \(number): \(title)", "",
+      "# \(heading ?? "Chapter \(number): \(title)")", "",
       "*Seed \(seed) · \(mode) · \(NumberFormat.seconds.string(seconds)) · \(status)*", "",
-      "[All chapters](../README.md)", "",
+      indexLink ?? "[All chapters](../README.md)", "",
     ]
     if let error { lines += ["> **Error:** \(error)", ""] }
     for block in blocks { lines += [block, ""] }
@@ -259,42 +259,16 @@ public final class Page {
       lines += ["## Try this", ""]
       for block in tryThisBlocks { lines += [block, ""] }
     }
+    if let rerunNote {
+      lines += ["---", "", rerunNote, ""]
+      return lines.joined(separator: "\n")
+    }
     lines += [
       "---", "",
       "Rerun this page: `swift run -c release cnn-lessons run \(number) --seed \(seed)\(isQuick ? " --quick" : "")`"
         + " (edit `Lessons/\(String(format: "%02d", number))-*.swift` first to change it).", "",
     ]
     return lines.joined(separator: "\n")
-  }
-
-  func resultsJSON(seconds: Double, passed: Bool, error: String?) -> String {
-    let checkLines = checks.map { check in
-      "    {\"name\": \(Markdown.jsonString(check.name)), \"value\": \(Markdown.jsonNumber(check.value)), "
-        + "\"threshold\": \(check.threshold.map(Markdown.jsonNumber) ?? "null"), "
-        + "\"rule\": \(Markdown.jsonString(check.rule)), \"passed\": \(check.passed)}"
-    }
-    let metricLines = metrics.map { "    \(Markdown.jsonString($0.key)): \(Markdown.jsonNumber($0.value))" }
-    let figures = figureFiles.map(Markdown.jsonString).joined(separator: ", ")
-    return """
-      {
-        "chapter": \(number),
-        "slug": \(Markdown.jsonString(slug)),
-        "title": \(Markdown.jsonString(title)),
-        "seed": \(seed),
-        "quick": \(isQuick),
-        "seconds": \(Markdown.jsonNumber((seconds * 1000).rounded() / 1000)),
-        "passed": \(passed),
-        "error": \(error.map(Markdown.jsonString) ?? "null"),
-        "checks": [
-      \(checkLines.joined(separator: ",\n"))
-        ],
-        "metrics": {
-      \(metricLines.joined(separator: ",\n"))
-        },
-        "figures": [\(figures)]
-      }
-
-      """
   }
 
   // MARK: - Helpers
@@ -323,20 +297,4 @@ public final class Page {
     if abs(value) < 1e-2 { return String(format: "%.0e", value) }
     return String(format: "%g", value)
   }
-}
-
-/// What the runner and the index need to know about one chapter's run.
-public struct ChapterSummary: Sendable {
-  let number: Int
-  let slug: String
-  let title: String
-  let seed: UInt64
-  let isQuick: Bool
-  let seconds: Double
-  let checksPassed: Int
-  let checkCount: Int
-  /// The one-line error when the chapter stopped early.
-  let error: String?
-
-  public var passed: Bool { error == nil && checksPassed == checkCount }
 }

@@ -5,19 +5,19 @@
 import Foundation
 
 /// Where a lesson's console lines go.
-struct Console: Sendable {
+public struct Console: Sendable {
   /// Whether standard output is a terminal (then progress bars redraw in place).
-  let isTerminal: Bool
+  public let isTerminal: Bool
   /// Prints nothing when true (tests that only inspect the written pages).
-  let isQuiet: Bool
+  public let isQuiet: Bool
 
-  init(isQuiet: Bool = false) {
+  public init(isQuiet: Bool = false) {
     self.isQuiet = isQuiet
     isTerminal = isatty(STDOUT_FILENO) == 1
   }
 
   /// Prints one line and flushes, so lines appear as they happen even in a pipe.
-  func line(_ text: String) {
+  public func line(_ text: String) {
     guard !isQuiet else { return }
     print(text)
     fflush(nil)
@@ -32,19 +32,19 @@ struct Console: Sendable {
 }
 
 /// A progress bar for a loop of known length: `progress.advance(by: 64, status: "loss 0.31")`.
-final class Progress {
-  let label: String
-  let total: Int
+public final class Progress {
+  public let label: String
+  public let total: Int
   /// What one unit is called in the rate ("images" → "1,234 images/s").
-  let unit: String
+  public let unit: String
   private let console: Console
   private let start = ContinuousClock.now
   private var lastDraw = ContinuousClock.now
   private var lastPlainLine = ContinuousClock.now
-  private(set) var completed = 0
+  private(set) public var completed = 0
   private var isFinished = false
 
-  init(_ label: String, total: Int, unit: String = "steps", console: Console) {
+  public init(_ label: String, total: Int, unit: String = "steps", console: Console) {
     self.label = label
     self.total = max(1, total)
     self.unit = unit
@@ -52,10 +52,10 @@ final class Progress {
   }
 
   /// Seconds since the bar was created.
-  var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
+  public var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
 
   /// Records `count` more units done and redraws when due (at most 10 times a second).
-  func advance(by count: Int = 1, status: String = "") {
+  public func advance(by count: Int = 1, status: String = "") {
     completed = min(total, completed + count)
     let now = ContinuousClock.now
     if console.isTerminal {
@@ -70,7 +70,7 @@ final class Progress {
   }
 
   /// Ends the bar with a final line stating the total time and rate.
-  func finish(status: String = "") {
+  public func finish(status: String = "") {
     guard !isFinished else { return }
     isFinished = true
     let elapsed = elapsedSeconds
