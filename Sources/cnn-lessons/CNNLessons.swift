@@ -95,7 +95,7 @@ extension CNNLessons {
       let outcomes: [LessonRunner.Outcome]
       do {
         let selected = try LessonRunner.chapters(matching: chapters)
-        outcomes = try LessonRunner.run(selected, options: options)
+        outcomes = try LessonRunner.run(selected, options: options, interrupts: InterruptHandler.install())
       } catch {
         CNNLessons.fail(error)
       }
