@@ -174,7 +174,7 @@ public final class InterruptHandler: @unchecked Sendable {
   private func stop() {
     lock.lock()  // never unlocked: the process ends below
     if let staging { try? FileManager.default.removeItem(atPath: staging) }
-    let which = chapter.map { "chapter \($0) stopped; its page was left as it was before this run" } ?? "no page was changed"
+    let which = chapter.map { "chapter \($0) stopped; its page was left as it was before this run" } ?? "stopped between chapters; every page written is complete"
     fflush(nil)
     // A progress bar may have left the terminal line unfinished.
     let lead = isatty(STDOUT_FILENO) == 1 ? "\n" : ""

@@ -6,13 +6,18 @@
 #   Tests/sweep-seeds.sh            # seeds 0-99
 #   Tests/sweep-seeds.sh 0 9        # seeds 0-9
 #   CHAPTERS="5 8" Tests/sweep-seeds.sh
+#   CNN_LESSONS_BINARY=.build/release/cnn-lessons Tests/sweep-seeds.sh   # skip the build
 set -u
 cd "$(dirname "$0")/.."
 first=${1:-0}
 last=${2:-99}
 chapters=${CHAPTERS:-all}
-swift build -c release --product cnn-lessons >/dev/null || { echo "build failed" >&2; exit 2; }
-binary="$(swift build -c release --show-bin-path)/cnn-lessons"
+if [ -n "${CNN_LESSONS_BINARY:-}" ]; then
+  binary=$CNN_LESSONS_BINARY  # an already-built binary, e.g. .build/release/cnn-lessons
+else
+  swift build -c release --product cnn-lessons >/dev/null || { echo "build failed" >&2; exit 2; }
+  binary="$(swift build -c release --show-bin-path)/cnn-lessons"
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/cnn-sweep.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failures=0
