@@ -26,7 +26,7 @@ struct SeedSweepTests {
     }
   }
 
-  @Test("every chapter passes in quick mode", arguments: [0, 1, 3] as [UInt64])
+  @Test("every chapter passes in quick mode", arguments: [0, 1] as [UInt64])
   func everyChapter(seed: UInt64) throws {
     let failed = try Self.failures(chapters: allChapterNumbers, seed: seed)
     #expect(failed.isEmpty, "\(failed.joined(separator: "; "))")

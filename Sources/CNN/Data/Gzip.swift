@@ -78,11 +78,11 @@ public enum Gzip {
     deinit { gzclose(file) }
 
     /// Reads up to `count` more bytes; fewer only when the data ends. A corrupt gzip stream throws.
-    /// The result grows with the data that actually arrives, so a large `count` costs nothing
-    /// up front.
+    /// The capacity is reserved up front (up to 256 MiB) so the result is not copied as it grows;
+    /// reserved pages that no data reaches are never touched, so they cost address space, not RSS.
     public func read(upTo count: Int) throws -> [UInt8] {
       var output: [UInt8] = []
-      output.reserveCapacity(min(count, 1 << 20))
+      output.reserveCapacity(min(count, 256 << 20))
       var chunk = [UInt8](repeating: 0, count: min(count, 1 << 20))
       while output.count < count {
         let want = min(count - output.count, chunk.count)
