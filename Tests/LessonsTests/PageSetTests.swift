@@ -3,6 +3,7 @@
 // leftovers of killed runs are cleaned at the next start; Ctrl-C leaves the previous page intact.
 
 import CNN
+import Plotting
 import Foundation
 import Testing
 

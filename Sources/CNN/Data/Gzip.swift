@@ -32,8 +32,8 @@ public enum Gzip {
     let bytes = try reader.read(upTo: limit + 1)
     guard bytes.count <= limit else {
       throw CNNError(
-        "\(reader.name): inflates to more than \(groupedInteger(limit)) bytes from "
-          + "\(groupedInteger(reader.fileSize)) compressed; refusing it as a likely gzip bomb")
+        "\(reader.name): inflates to more than \(groupedDigits(limit)) bytes from "
+          + "\(groupedDigits(reader.fileSize)) compressed; refusing it as a likely gzip bomb")
     }
     try reader.finishCleanly()
     return bytes
@@ -112,4 +112,15 @@ public enum Gzip {
       return text
     }
   }
+}
+
+/// 784000000 → "784,000,000", for byte counts in error messages.
+func groupedDigits(_ value: Int) -> String {
+  let digits = String(value.magnitude)
+  var result = ""
+  for (i, digit) in digits.enumerated() {
+    if i > 0 && (digits.count - i) % 3 == 0 { result.append(",") }
+    result.append(digit)
+  }
+  return (value < 0 ? "-" : "") + result
 }

@@ -68,15 +68,15 @@ public enum IDX {
         throw CNNError("\(name): truncated: \(lengthStory(dimensions, payload: limit))")
       }
       throw CNNError(
-        "\(name): header claims \(groupedInteger(expectedCount)) bytes of data, more than the "
-          + "\(groupedInteger(limit)) a \(groupedInteger(reader.fileSize))-byte gzip file may expand to "
+        "\(name): header claims \(groupedDigits(expectedCount)) bytes of data, more than the "
+          + "\(groupedDigits(limit)) a \(groupedDigits(reader.fileSize))-byte gzip file may expand to "
           + "(refused as a likely gzip bomb)")
     }
     let bytes = try reader.read(upTo: expectedCount + 1)
     guard bytes.count == expectedCount else {
       let story = bytes.count < expectedCount
         ? "truncated: " + lengthStory(dimensions, payload: bytes.count)
-        : "too long: header says \(groupedInteger(expectedCount)) bytes of data, file holds more"
+        : "too long: header says \(groupedDigits(expectedCount)) bytes of data, file holds more"
       throw CNNError("\(name): \(story)")
     }
     return IDXFile(name: name, magic: magic, dimensions: dimensions, bytes: bytes)

@@ -4,6 +4,7 @@
 
 import CLibPNG
 import Foundation
+import CNN
 
 /// A raster image, 8 bits per channel, rows top to bottom, channels interleaved (RGBRGB…).
 public struct Image: Sendable, Equatable {
@@ -149,7 +150,7 @@ public enum PNG {
     guard height * rowBytes <= 1032 * fileSize + (1 << 16) else {
       throw CNNError(
         "cannot read \(path): its header claims \(width)x\(height) pixels, more than a "
-          + "\(groupedInteger(fileSize))-byte PNG can hold (damaged or malicious file)")
+          + "\(fileSize)-byte PNG can hold (damaged or malicious file)")
     }
   }
 
