@@ -119,24 +119,24 @@ public enum IDX {
 
   /// The product of the dimensions, or an error when it overflows.
   private static func payloadSize(_ dimensions: [Int], name: String) throws -> Int {
-    let (count, overflow) = dimensions.reduce((1, false)) { acc, d in
-      let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-      return (p, acc.1 || o)
+    // The product of the non-zero dimensions, overflow-checked: a zero count must not hide two
+    // dimensions whose product overflows (every partial product below is then safe too).
+    guard checkedProduct(dimensions.filter { $0 != 0 }) != nil else {
+      throw CNNError("\(name): dimensions \(dimensions) are impossibly large")
     }
-    guard !overflow else { throw CNNError("\(name): dimensions \(dimensions) are impossibly large") }
-    return count
+    return checkedProduct(dimensions) ?? 0
   }
 
   private static func expect(name: String, found: UInt32, magic: UInt32, kind: String) throws {
     guard found == magic else {
-      throw CNNError("\(name): wrong magic \(hex(found)) for a \(kind) file, expected \(hex(magic))")
+      throw CNNError("\(name): wrong magic \(hex(found)) for \(kind == "image" ? "an" : "a") \(kind) file, expected \(hex(magic))")
     }
   }
 
   /// "header says 10000 labels, file holds 9000" – in whole items where possible.
   private static func lengthStory(_ dimensions: [Int], payload: Int) -> String {
     let count = dimensions[0]
-    let itemSize = dimensions.dropFirst().reduce(1, *)
+    let itemSize = checkedProduct(Array(dimensions.dropFirst())) ?? 0
     let what = dimensions.count == 1 ? "labels" : dimensions.count == 3 ? "images" : "items"
     let itemShape = dimensions.dropFirst().map(String.init).joined(separator: "x")
     let of = itemShape.isEmpty ? "" : " of \(itemShape)"
@@ -144,6 +144,17 @@ public enum IDX {
     let whole = payload / itemSize, extra = payload % itemSize
     let tail = extra == 0 ? "" : " and \(extra) extra bytes"
     return "header says \(count) \(what)\(of), file holds \(whole)\(tail)"
+  }
+
+  /// The product of `values`, or nil when it overflows `Int`.
+  static func checkedProduct(_ values: [Int]) -> Int? {
+    var product = 1
+    for value in values {
+      let (next, overflow) = product.multipliedReportingOverflow(by: value)
+      if overflow { return nil }
+      product = next
+    }
+    return product
   }
 
   private static func bigEndianUInt32(_ data: [UInt8], at offset: Int) -> UInt32 {
