@@ -40,14 +40,16 @@ enum ChapterFolder {
     if hadPage { try? FileManager.default.removeItem(atPath: backup) }
   }
 
-  /// Whether `final` holds a page that ran to its end: a results.json whose "error" is null.
-  /// (A page whose checks failed is still a complete page; one stopped by an error is not.)
+  /// Whether `final` holds a page that ran to its end: a readable results.json with no "error"
+  /// text (null or absent). A page whose checks failed is still complete; one stopped by an error
+  /// is not.
   static func holdsCompletePage(_ final: String) -> Bool {
     let path = (final as NSString).appendingPathComponent("results.json")
     guard let data = FileManager.default.contents(atPath: path),
-          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          object["chapter"] != nil
     else { return false }
-    return object["error"] is NSNull
+    return !(object["error"] is String)
   }
 
   /// Removes what interrupted or killed runs left in `output`: staging folders and backups (a

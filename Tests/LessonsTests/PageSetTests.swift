@@ -68,7 +68,8 @@ struct PageSetTests {
     // The last complete page is untouched, figure and all.
     #expect(contents(final + "/README.md").contains("complete run"))
     #expect(try PNG.read(from: final + "/grey.png") == goodFigure)
-    #expect(contents(final + "/results.json").contains("\"error\": null"))
+    let results = try JSONSerialization.jsonObject(with: Data(contents(final + "/results.json").utf8)) as? [String: Any]
+    #expect(results?["chapter"] != nil && !(results?["error"] is String))
     // The failure is reported beside it and listed in the index.
     #expect(contents(final + ".failed/README.md").contains("scratch: the data is bad"))
     let index = contents(options.outputDirectory + "/README.md")
