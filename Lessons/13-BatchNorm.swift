@@ -4,6 +4,7 @@
 
 import CNN
 import Foundation
+import Plotting
 
 /// Chapter 13: normalising each channel over the batch keeps activations in range and lets a deep
 /// network train at a learning rate where the plain one does not.
@@ -38,9 +39,16 @@ struct BatchNormalisation: ExperimentChapter {
 
   /// A run "trains" when its loss over the last tenth of the steps is below this;
   /// it "fails" when its loss is not finite or stays above `stalledLoss` (≈ chance, ln 10 = 2.303).
-  /// NOTE (calibration, measured over seeds): see the report; the values are stated on the page.
+  /// NOTE (calibration, measured with these knobs): at the high rate the batch-norm network's final
+  /// loss was 0.43 to 0.71 in quick runs over seeds 0–9 and 0.118 in a full run (seed 42); the plain
+  /// network's stayed at 2.30 to 2.35 (chance 2.303) in all of them, without diverging.
   static let trainedLoss = 1.0
   static let stalledLoss = 2.0
+  /// The measured range the thresholds come from, as the page states it.
+  static let calibrationSummary = """
+    at the high rate, quick runs over seeds 0–9 ended with the batch-norm network's loss between \
+    0.43 and 0.71 and the plain network's between 2.30 and 2.35; a full run (seed 42) at 0.12 and 2.31
+    """
 
   static var experiments: [Experiment<Knobs>] {
     [
@@ -284,7 +292,8 @@ struct BatchNormalisation: ExperimentChapter {
         Self.histogramChart(panels[i].1, range: range, title: panels[i].0)
       }, horizontally: true)
     }, horizontally: false), caption: """
-      The distribution of the values entering each ReLU (the convolution's output in the plain \
+      Values entering each ReLU, layer by layer, with and without batch norm. The distribution of \
+      the values entering each ReLU (the convolution's output in the plain \
       network, the batch-norm output in the other), one line per layer, on a batch of \
       \(sample.shape[0]) training images in training mode; all four panels share the x axis \
       (±\(formatted(range, .fixed(2))), the 99.5th percentile of |value| over all panels). \
@@ -319,7 +328,8 @@ struct BatchNormalisation: ExperimentChapter {
       Series("chance: ln 10", y: Array(repeating: lnTen, count: steps), color: Color(150, 150, 150), dashed: true),
     ], title: "training loss (running mean of 10 batches)", xLabel: "step", yLabel: "cross-entropy (log scale)",
       logY: true, width: 900, height: 460), caption: """
-      Training loss of the four runs (running mean over 10 batches, log scale): dashed at the \
+      Training loss with and without batch norm, at an ordinary and a high learning rate. \
+      The four runs (running mean over 10 batches, log scale): dashed at the \
       ordinary rate \(formatted(s.learningRate)), solid at the high rate \(formatted(s.highLearningRate)); the grey \
       line is chance, ln 10. \(Self.describe("The plain network at the high rate", plainHigh.result)) \
       \(Self.describe("The batch-norm network at the high rate", normedHigh.result))
@@ -334,8 +344,8 @@ struct BatchNormalisation: ExperimentChapter {
     page.prose("""
       The checks below call a run "trained" when its loss over the last tenth of the steps is below
       \(formatted(Self.trainedLoss)) and "failed" when the loss is not finite or stays above
-      \(formatted(Self.stalledLoss)) (chance is ln 10 = 2.303); both thresholds were set from runs over
-      several seeds.
+      \(formatted(Self.stalledLoss)) (chance is ln 10 = 2.303). The thresholds were set from measured
+      runs with these knobs: \(Self.calibrationSummary).
       """)
     page.check("the batch-norm network trains at the high rate (final loss < \(formatted(Self.trainedLoss)))",
                normedHigh.result.finalLoss, below: Self.trainedLoss)
