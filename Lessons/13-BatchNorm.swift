@@ -48,7 +48,8 @@ struct BatchNormalisation: ExperimentChapter {
   /// The measured range the thresholds come from, as the page states it.
   static let calibrationSummary = """
     at the high rate, quick runs over seeds 0–9 ended with the batch-norm network's loss between \
-    0.43 and 0.71 and the plain network's between 2.30 and 2.35; full runs (seeds 42 and 7) at 0.12 and 0.08 against 2.31 and 2.31
+    0.43 and 0.71 and the plain network's between 2.30 and 2.35; full runs (seeds 42 and 7) at 0.12 \
+    and 0.08 against 2.31 and 2.31
     """
 
   static var experiments: [Experiment<Knobs>] {
