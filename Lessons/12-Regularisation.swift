@@ -129,7 +129,7 @@ struct Regularisation: ExperimentChapter {
     // The masks of one batch: dropout applied to ones of the shape of the hidden layer, (8, 120),
     // returns the mask itself.
     var generator = page.generator(stream: 120)
-    let batchDropout = Dropout(rate: p, seed: generator.next())
+    let batchDropout = try Dropout(rate: p, seed: generator.next())
     let batch = 8
     let mask = try batchDropout.forward(Tensor(repeating: 1, shape: [batch, 120]), mode: .training)
     let kept = Double(mask.scalars.filter { $0 != 0 }.count) / Double(mask.count)
@@ -150,9 +150,9 @@ struct Regularisation: ExperimentChapter {
       """)
 
     // E[dropout(x)] = x over many masks, on one digit.
-    let digit = try page.dataset(.test).image(0).asImageBatch()
+    let digit = try page.dataset(.test, atLeast: 1, for: "a digit to drop out").image(0).asImageBatch()
     let maskCount = page.isQuick ? 4_000 : 20_000
-    let digitDropout = Dropout(rate: p, seed: generator.next())
+    let digitDropout = try Dropout(rate: p, seed: generator.next())
     var sum = [Double](repeating: 0, count: digit.count)
     var examples: [Tensor] = []
     for k in 0..<maskCount {
@@ -225,9 +225,9 @@ struct Regularisation: ExperimentChapter {
     // A measured toy: 2 × 500 weights start at 1 and receive pure-noise loss gradients (mean 0),
     // "busy" ones with standard deviation 10, "quiet" ones with 0.01. Only the decay moves their mean.
     let (eta, lambda, steps, half) = (Float(0.01), Float(0.5), 200, 500)
-    func decayed(_ makeOptimizer: ([Parameter]) -> Optimizer) -> (busy: Double, quiet: Double) {
+    func decayed(_ makeOptimizer: ([Parameter]) throws -> Optimizer) throws -> (busy: Double, quiet: Double) {
       let weights = Parameter(name: "weights", value: Tensor(repeating: 1, shape: [2 * half]))
-      let optimizer = makeOptimizer([weights])
+      let optimizer = try makeOptimizer([weights])
       var noise = page.generator(stream: 121)
       for _ in 0..<steps {
         for i in 0..<(2 * half) { weights.grad.scalars[i] = noise.nextNormal() * (i < half ? 10 : 0.01) }
@@ -236,9 +236,9 @@ struct Regularisation: ExperimentChapter {
       let values = weights.value.scalars.map(Double.init)
       return (values[..<half].reduce(0, +) / Double(half), values[half...].reduce(0, +) / Double(half))
     }
-    let sgd = decayed { SGD(parameters: $0, learningRate: eta, weightDecay: lambda) }
-    let adam = decayed { Adam(parameters: $0, learningRate: eta, weightDecay: lambda) }
-    let adamW = decayed { AdamW(parameters: $0, learningRate: eta, weightDecay: lambda) }
+    let sgd = try decayed { try SGD(parameters: $0, learningRate: eta, weightDecay: lambda) }
+    let adam = try decayed { try Adam(parameters: $0, learningRate: eta, weightDecay: lambda) }
+    let adamW = try decayed { AdamW(parameters: $0, learningRate: eta, weightDecay: lambda) }
     let expected = pow(1 - Double(eta * lambda), Double(steps))
     page.table(headers: ["weights (loss-gradient noise)", "SGD + L2", "Adam + L2", "AdamW", "(1 − ηλ)^steps"], rows: [
       ["busy (σ = 10)", formatted(sgd.busy, .fixed(3)), formatted(adam.busy, .fixed(3)), formatted(adamW.busy, .fixed(3)),
@@ -294,16 +294,16 @@ struct Regularisation: ExperimentChapter {
 
   func overfittingSteps(_ page: Page) throws {
     let s = settings
-    let fullTrain = try page.dataset(.train)
-    let fullTest = try page.dataset(.test)
+    let fullTrain = try page.dataset(.train, atLeast: s.batchSize, for: "one batch of the small training subset")
+    let fullTest = try page.dataset(.test, atLeast: 1, for: "measuring the test accuracy")
     let trainCount = min(page.isQuick ? s.quickTrainCount : s.trainCount, fullTrain.count)
     let testCount = min(page.isQuick ? s.quickTestCount : s.testCount, fullTest.count)
     let epochs = page.isQuick ? s.quickEpochs : s.epochs
     guard trainCount >= s.batchSize, testCount > 0, epochs > 0 else {
       throw CNNError("Regularisation: needs at least \(s.batchSize) training images, 1 test image and 1 epoch, got \(trainCount), \(testCount), \(epochs)")
     }
-    let train = fullTrain.subset(0..<trainCount)
-    let test = fullTest.subset(0..<testCount)
+    let train = try fullTrain.subset(0..<trainCount)
+    let test = try fullTest.subset(0..<testCount)
 
     page.step("Overfitting made visible")
     page.prose("""
@@ -437,10 +437,10 @@ struct Regularisation: ExperimentChapter {
     let s = settings
     var generator = page.generator(stream: 12)
     let dropoutSeed = page.generator(stream: 122)
-    let model = Self.model(dropoutRate: dropoutRate, generator: &generator, dropoutSeeds: dropoutSeed)
-    let optimizer = SGD(parameters: model.parameters, learningRate: s.learningRate, momentum: s.momentum,
+    let model = try Self.model(dropoutRate: dropoutRate, generator: &generator, dropoutSeeds: dropoutSeed)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: s.learningRate, momentum: s.momentum,
                         weightDecay: weightDecay)
-    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: s.batchSize, seed: page.seed)
+    let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: s.batchSize, seed: page.seed)
     var result = RunResult(name: name)
     let start = ContinuousClock.now
     let progress = page.progress("\(name)", total: epochs, unit: "epochs")
@@ -462,30 +462,30 @@ struct Regularisation: ExperimentChapter {
   }
 
   /// LeNet-5 with dropout after each hidden dense layer (a rate of 0 keeps every unit, exactly).
-  static func model(dropoutRate: Float, generator: inout SeededGenerator, dropoutSeeds: SeededGenerator) -> Sequential {
+  static func model(dropoutRate: Float, generator: inout SeededGenerator, dropoutSeeds: SeededGenerator) throws -> Sequential {
     var seeds = dropoutSeeds
-    return Sequential(
-      Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2, using: &generator),
+    return try Sequential(
+      try Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2, using: &generator),
       ReLU(),
-      MaxPool2D(kernelSize: 2),
-      Conv2D(inChannels: 6, outChannels: 16, kernelSize: 5, using: &generator),
+      try MaxPool2D(kernelSize: 2),
+      try Conv2D(inChannels: 6, outChannels: 16, kernelSize: 5, using: &generator),
       ReLU(),
-      MaxPool2D(kernelSize: 2),
+      try MaxPool2D(kernelSize: 2),
       Flatten(),
-      Dense(inputSize: 400, outputSize: 120, using: &generator),
+      try Dense(inputSize: 400, outputSize: 120, using: &generator),
       ReLU(),
-      Dropout(rate: dropoutRate, seed: seeds.next()),
-      Dense(inputSize: 120, outputSize: 84, using: &generator),
+      try Dropout(rate: dropoutRate, seed: seeds.next()),
+      try Dense(inputSize: 120, outputSize: 84, using: &generator),
       ReLU(),
-      Dropout(rate: dropoutRate, seed: seeds.next()),
-      Dense(inputSize: 84, outputSize: 10, using: &generator))
+      try Dropout(rate: dropoutRate, seed: seeds.next()),
+      try Dense(inputSize: 84, outputSize: 10, using: &generator))
   }
 
   /// Accuracy and mean cross-entropy of `model` on `data`, in inference mode.
   static func evaluate(_ model: Layer, _ data: Dataset) throws -> (accuracy: Double, loss: Double) {
     let logits = try Trainer.predict(model, images: data.images)
     let loss = try softmaxCrossEntropy(logits: logits, labels: data.labels).loss
-    return (Double(accuracy(logits: logits, labels: data.labels)), Double(loss))
+    return (Double(try accuracy(logits: logits, labels: data.labels)), Double(loss))
   }
 
   /// Σ (neighbour differences)² / Σ w², over both directions of every (O, C, K, K) kernel plane.

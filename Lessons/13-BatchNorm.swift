@@ -152,7 +152,7 @@ struct BatchNormalisation: ExperimentChapter {
     page.step("The layer, checked")
     // Gradient check in training mode, with γ and β away from 1 and 0 so both are exercised.
     var generator = page.generator(stream: 130)
-    let layer = BatchNorm2D(channels: 3)
+    let layer = try BatchNorm2D(channels: 3)
     layer.scale.value = Tensor(randomNormal: [3], using: &generator)
     layer.offset.value = Tensor(randomNormal: [3], using: &generator)
     let input = Tensor(randomNormal: [2, 3, 4, 4], using: &generator) * 2
@@ -170,7 +170,7 @@ struct BatchNormalisation: ExperimentChapter {
     // Running statistics against PyTorch.
     let fixture = try Fixture.pyTorch("batchnorm2d")
     let scale = try fixture.tensor("scale")
-    let reference = BatchNorm2D(
+    let reference = try BatchNorm2D(
       channels: scale.count, momentum: try fixture.float("momentum"), epsilon: try fixture.float("epsilon"))
     reference.scale.value = scale
     reference.offset.value = try fixture.tensor("offset")
@@ -219,15 +219,15 @@ struct BatchNormalisation: ExperimentChapter {
     let s = settings
     let steps = page.isQuick ? s.quickSteps : s.steps
     let batchSize = page.isQuick ? s.quickBatchSize : s.batchSize
-    let fullTrain = try page.dataset(.train)
-    let fullTest = try page.dataset(.test)
+    let fullTrain = try page.dataset(.train, atLeast: batchSize, for: "one training batch")
+    let fullTest = try page.dataset(.test, atLeast: 1, for: "measuring the test accuracy")
     let trainCount = min(steps * batchSize, fullTrain.count)
     let testCount = min(page.isQuick ? s.quickTestCount : s.testCount, fullTest.count)
     guard steps > 0, trainCount >= batchSize, testCount > 0 else {
-      throw CNNError("BatchNormalisation: needs at least 1 step, \(batchSize) training images and 1 test image")
+      throw CNNError("BatchNormalisation: needs at least 1 step and \(batchSize) training images, got \(steps) steps and \(trainCount) images")
     }
-    let train = fullTrain.subset(0..<trainCount)
-    let test = fullTest.subset(0..<testCount)
+    let train = try fullTrain.subset(0..<trainCount)
+    let test = try fullTest.subset(0..<testCount)
 
     page.step("A deeper plain CNN, with and without batch norm")
     var generator = page.generator(stream: 13)
@@ -241,7 +241,7 @@ struct BatchNormalisation: ExperimentChapter {
       """)
 
     // The normalised output of every batch-norm layer, in training mode at initialisation.
-    let sample = gather(images: train.images, indices: Array(0..<min(256, trainCount)))
+    let sample = try gather(images: train.images, indices: Array(0..<min(256, trainCount)))
     var worstMean = 0.0
     var worstVariance = 0.0
     let savedProbe = probe.buffers.map(\.value)
@@ -358,7 +358,7 @@ struct BatchNormalisation: ExperimentChapter {
     page.step("Evaluating in training mode: statistics of one image")
     let model = normed.model
     let saved = model.buffers.map(\.value)
-    let inferenceAccuracy = Double(accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
+    let inferenceAccuracy = Double(try accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
     var batchCorrect = 0
     for start in stride(from: 0, to: testCount, by: 100) {
       let range = start..<min(start + 100, testCount)
@@ -414,16 +414,23 @@ struct BatchNormalisation: ExperimentChapter {
     var generator = page.generator(stream: 13)
     let model = try Self.network(channels: settings.channels, batchNorm: batchNorm, momentum: settings.batchNormMomentum,
                                  using: &generator)
-    let optimizer = SGD(parameters: model.parameters, learningRate: learningRate, momentum: settings.momentum)
-    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: batchSize, seed: page.seed)
-    let batches = MiniBatches(count: train.count, batchSize: batchSize, seed: page.seed).batches(epoch: 0)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: learningRate, momentum: settings.momentum)
+    let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: batchSize, seed: page.seed)
+    let batches = try MiniBatches(count: train.count, batchSize: batchSize, seed: page.seed).batches(epoch: 0)
     var result = RunResult()
     let start = ContinuousClock.now
     let progress = page.progress(label, total: steps)
     for step in 0..<steps {
       let batch = batches[step % batches.count]
-      let loss = try trainer.step(images: gather(images: train.images, indices: batch),
-                                  labels: batch.map { train.labels[$0] }).loss
+      let images = try gather(images: train.images, indices: batch)
+      // The trainer stops a step whose loss is not finite with a one-line error: here that is the
+      // measurement (divergence at a high rate), so it is recorded instead of ending the chapter.
+      var loss = Float.nan
+      do {
+        loss = try trainer.step(images: images, labels: batch.map { train.labels[$0] }).loss
+      } catch let error as CNNError where "\(error)".contains("not a finite number") {
+        loss = .nan
+      }
       guard loss.isFinite else {
         result.divergedAt = step
         progress.finish(status: "loss \(loss) at step \(step): diverged")
@@ -433,7 +440,7 @@ struct BatchNormalisation: ExperimentChapter {
       progress.advance(by: 1, status: "loss \(formatted(loss, .fixed(3)))")
     }
     if result.divergedAt == nil {
-      result.testAccuracy = Double(accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
+      result.testAccuracy = Double(try accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
       progress.finish(status: "final loss \(formatted(result.finalLoss, .fixed(3))), test \(percent(result.testAccuracy))")
     }
     let elapsed = ContinuousClock.now - start
@@ -453,19 +460,19 @@ struct BatchNormalisation: ExperimentChapter {
     var inChannels = 1
     var side = 28
     for (index, outChannels) in channels.enumerated() {
-      layers.append(Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: 1,
+      layers.append(try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: 1,
                            usesBias: !batchNorm, using: &generator))
-      if batchNorm { layers.append(BatchNorm2D(channels: outChannels, momentum: momentum)) }
+      if batchNorm { layers.append(try BatchNorm2D(channels: outChannels, momentum: momentum)) }
       layers.append(ReLU())
       if (index == 1 || index == 3) && index < channels.count - 1 {
-        layers.append(MaxPool2D(kernelSize: 2))
+        layers.append(try MaxPool2D(kernelSize: 2))
         side /= 2
       }
       inChannels = outChannels
     }
-    layers.append(AvgPool2D(kernelSize: side))
+    layers.append(try AvgPool2D(kernelSize: side))
     layers.append(Flatten())
-    layers.append(Dense(inputSize: inChannels, outputSize: 10, using: &generator))
+    layers.append(try Dense(inputSize: inChannels, outputSize: 10, using: &generator))
     return Sequential(layers)
   }
 
