@@ -14,7 +14,7 @@ public struct Canvas: Sendable {
 
   /// A canvas filled with `background`.
   public init(width: Int, height: Int, background: Color = .white) {
-    precondition(width > 0 && height > 0, "Canvas needs a positive size, got \(width)x\(height)")
+    guard width > 0 && height > 0 else { fatalError("Canvas needs a positive size, got \(width)x\(height)") }
     self.width = width
     self.height = height
     pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -153,7 +153,7 @@ extension Image {
   /// Each pixel becomes a `factor` x `factor` block (nearest neighbour): small kernels stay
   /// sharp squares instead of being blurred by interpolation.
   public func enlarged(by factor: Int) -> Image {
-    precondition(factor >= 1, "enlargement factor must be at least 1, got \(factor)")
+    guard factor >= 1 else { fatalError("enlargement factor must be at least 1, got \(factor)") }
     guard factor > 1 else { return self }
     let newWidth = width * factor
     var out = [UInt8](repeating: 0, count: newWidth * height * factor * channels)

@@ -129,8 +129,9 @@ public enum ColorMap: Sendable, Equatable {
 
   /// (H, W) of a tensor shaped (H, W), (1, H, W) or (1, 1, H, W).
   static func planeSize(_ tensor: Tensor) -> (height: Int, width: Int) {
-    precondition(tensor.rank >= 2 && tensor.shape.dropLast(2).allSatisfy { $0 == 1 },
-                 "expected one plane (H, W), got shape \(tensor.shape)")
+    guard tensor.rank >= 2 && tensor.shape.dropLast(2).allSatisfy({ $0 == 1 }) else {
+      fatalError("expected one plane (H, W), got shape \(tensor.shape)")
+    }
     return (tensor.shape[tensor.rank - 2], tensor.shape[tensor.rank - 1])
   }
 }

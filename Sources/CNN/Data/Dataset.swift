@@ -50,7 +50,11 @@ public struct Dataset: Sendable {
   public var count: Int { labels.count }
 
   /// Image `index` as a (28, 28) tensor in [0, 1], e.g. for a figure.
+  /// An index outside 0..<count stops with a message that release builds keep.
   public func image(_ index: Int) -> Tensor {
+    guard index >= 0 && index < count else {
+      fatalError("Dataset.image: index \(index) is out of range 0..<\(count) (\(name) holds \(count) images)")
+    }
     let (height, width) = (images.shape[2], images.shape[3])
     let size = images.shape[1] * height * width
     return Tensor(shape: [height, width], scalars: Array(images.scalars[index * size..<index * size + height * width]))
