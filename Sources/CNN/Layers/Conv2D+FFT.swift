@@ -228,13 +228,8 @@ extension Conv2D {
     var gradBias = Tensor(zeros: [g.o])
     gradOutput.withUnsafeBufferPointer { dY in
       gradBias.withUnsafeMutableBufferPointer { gradBias in
-        for n in 0..<g.n {
-          for o in 0..<g.o {
-            var sum: Float = 0
-            for index in 0..<(g.outH * g.outW) { sum += dY[(n * g.o + o) * g.outH * g.outW + index] }
-            gradBias[o] += sum
-          }
-        }
+        accumulateBiasGradient(
+          dY.baseAddress, images: 0..<g.n, channels: g.o, planeSize: g.outH * g.outW, into: gradBias.baseAddress)
       }
     }
     return (gradInput, gradWeight, gradBias)

@@ -40,3 +40,25 @@ final class ConvolutionWorkspace: @unchecked Sendable {
   /// The buffer `slot` of `thread`, valid after `prepare` covered them.
   func buffer(_ slot: Int, thread: Int) -> UnsafeMutablePointer<Float> { buffers[thread][slot] }
 }
+
+// MARK: - Named slots
+
+extension ConvolutionWorkspace {
+  /// Ensures every thread in 0..<threadCount has one buffer per case of `Slot`, buffer `slot`
+  /// holding at least `count(slot)` Floats. `Slot` is an algorithm's enum of its scratch buffers
+  /// (`Im2colScratch`, `WinogradScratch`): its cases name the buffers, so no slot number is
+  /// written anywhere. Algorithms sharing one workspace share the slots, not the contents.
+  func prepare<Slot: CaseIterable & RawRepresentable>(
+    threadCount: Int, _ count: (Slot) -> Int
+  ) where Slot.RawValue == Int {
+    var counts = [Int](repeating: 0, count: Slot.allCases.map { $0.rawValue + 1 }.max() ?? 0)
+    for slot in Slot.allCases { counts[slot.rawValue] = count(slot) }
+    prepare(threadCount: threadCount, counts: counts)
+  }
+
+  /// The buffer `slot` of `thread`, valid after `prepare` covered them.
+  func buffer<Slot: RawRepresentable>(_ slot: Slot, thread: Int) -> UnsafeMutablePointer<Float>
+  where Slot.RawValue == Int {
+    buffer(slot.rawValue, thread: thread)
+  }
+}
