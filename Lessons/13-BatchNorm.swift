@@ -142,7 +142,9 @@ struct BatchNormalisation: ExperimentChapter {
       (The term through $\\mu_c$ also carries $\\partial\\sigma_c^2/\\partial\\mu_c = -\\frac{2}{M}\\sum(x-\\mu_c) = 0$,
       so it drops out.) The last line is what `BatchNorm2D.backward` computes: two sums per channel
       ($\\sum g$ and $\\sum g\\,\\hat x$, which are also $\\partial L/\\partial\\beta$ and $\\partial L/\\partial\\gamma$),
-      then one pass over the values. In words: the gradient of a normalised layer has its mean and its
+      then one pass over the values (threaded); the same formulas as plain loops are
+      `BatchNorm2D.referenceForward` and `BatchNorm2D.referenceBackward` at the end of that file,
+      which the library's tests hold the fast layer equal to. In words: the gradient of a normalised layer has its mean and its
       component along $\\hat x$ removed, because shifting or scaling a channel's input changes nothing
       after normalisation.
       """)
