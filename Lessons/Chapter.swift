@@ -29,6 +29,8 @@ public var allChapters: [any Chapter.Type] {
     LeNet.self,
     FastConvolution.self,
     FFTAndWinograd.self,
+    Regularisation.self,
+    BatchNormalisation.self,
   ]
 }
 
