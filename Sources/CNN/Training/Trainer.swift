@@ -7,6 +7,10 @@ public final class Trainer {
   public let optimizer: Optimizer
   public let batchSize: Int
   public let seed: UInt64
+  /// When set, the optimizer's learning rate is `schedule.rate(atStep: stepCount)` at every step.
+  public var schedule: (any LearningRateSchedule)?
+  /// Optimizer steps taken so far (the schedule's t).
+  public private(set) var stepCount = 0
 
   /// What one epoch measured.
   public struct EpochResult: Sendable {
@@ -19,11 +23,14 @@ public final class Trainer {
   }
 
   /// `seed` fixes the shuffling of every epoch.
-  public init(model: Layer, optimizer: Optimizer, batchSize: Int, seed: UInt64) {
+  public init(
+    model: Layer, optimizer: Optimizer, batchSize: Int, seed: UInt64, schedule: (any LearningRateSchedule)? = nil
+  ) {
     self.model = model
     self.optimizer = optimizer
     self.batchSize = batchSize
     self.seed = seed
+    self.schedule = schedule
   }
 
   /// One optimizer step on one batch; returns the batch loss and logits.
@@ -34,7 +41,9 @@ public final class Trainer {
     let (loss, gradLogits) = try softmaxCrossEntropy(logits: logits, labels: labels)
     // The images need no gradient: the first layer may skip computing it (a convolution does).
     _ = model.backward(gradLogits, needsInputGradient: false)
+    if let schedule { optimizer.learningRate = schedule.rate(atStep: stepCount) }
     optimizer.step()
+    stepCount += 1
     return (loss, logits)
   }
 
