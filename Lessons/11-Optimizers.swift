@@ -17,7 +17,7 @@ struct Optimizers: ExperimentChapter {
     var batchSize = 64
     /// Steps of the race (and of each schedule's run): full and quick.
     var raceSteps = 600
-    var quickRaceSteps = 80
+    var quickRaceSteps = 50
     /// The race's rates: plain SGD and the two momentum variants share `sgdRate`; RMSProp, Adam
     /// and AdamW share `adaptiveRate` (their usual defaults, 0.05 as in chapter 8 and 1e-3).
     var sgdRate: Float = 0.05
@@ -34,9 +34,11 @@ struct Optimizers: ExperimentChapter {
     var surfaceAdamRate: Float = 0.2
     /// The learning-rate finder: rates from `finderStart` to `finderEnd` over this many batches.
     var finderSteps = 200
-    var quickFinderSteps = 100
+    var quickFinderSteps = 80
     var finderStart: Float = 1e-4
     var finderEnd: Float = 10
+    /// β of the finder's running mean: its lag, about 1/(1 − β) steps, must stay short against the sweep.
+    var finderSmoothing = 0.9
   }
 
   static var defaultKnobs: Knobs { Knobs() }
@@ -256,7 +258,7 @@ struct Optimizers: ExperimentChapter {
         marker: (0, 0), title: title, xLabel: "x", yLabel: "y", width: 900, height: 400)
     }
     try page.figure("surface-paths.png", Figures.stack([
-      panel(paths[0..<3], "f = (x² + \(formatted(kappa))y²)/2: SGD and momentum", colorOffset: 0),
+      panel(paths[0..<3], "f = (x^2 + \(formatted(kappa)) y^2) / 2: SGD, momentum, Nesterov", colorOffset: 0),
       panel(paths[3..<6], "the same valley: per-weight step sizes", colorOffset: 3),
     ], horizontally: false), caption: """
       Contour lines of the valley (darker = higher loss; the cross marks the minimum, the ring the \
@@ -397,7 +399,7 @@ struct Optimizers: ExperimentChapter {
       xLabel: "step", yLabel: "cross-entropy (log scale)", logY: true, width: 620, height: 440)
     let accuracyChart = barChart(
       categories: entries.map(\.name), values: entries.map { $0.accuracy * 100 },
-      title: "test accuracy after \(steps) steps", yLabel: "accuracy (%)", yRange: 0...100, width: 370, height: 440)
+      title: "test accuracy", yLabel: "accuracy after \(steps) steps (%)", yRange: 0...100, width: 370, height: 440)
     try page.figure("race.png", Figures.stack([lossChart, accuracyChart], horizontally: true), caption: """
       Left: each optimizer's batch loss as a running mean (β = 0.95), on a log scale, over the same \(steps) \
       batches. Right: accuracy on \(formatted(test.count)) test images after the last step. See the table above \
@@ -426,7 +428,8 @@ struct Optimizers: ExperimentChapter {
     page.step("The learning-rate finder")
     let (train, _) = try data(page)
     let steps = page.isQuick ? knobs.quickFinderSteps : knobs.finderSteps
-    let finder = try LearningRateFinder(startRate: knobs.finderStart, endRate: knobs.finderEnd, steps: steps)
+    let finder = try LearningRateFinder(
+      startRate: knobs.finderStart, endRate: knobs.finderEnd, steps: steps, smoothing: knobs.finderSmoothing)
     var generator = page.generator(stream: 112)
     let model = Models.leNet5(using: &generator)
     let optimizer = SGD(parameters: model.parameters, learningRate: knobs.finderStart, momentum: knobs.momentum)
@@ -483,7 +486,8 @@ struct Optimizers: ExperimentChapter {
       #"\text{one-cycle: cosine up from } \eta_{\max}/25 \text{ to } \eta_{\max} \text{ over the first 30\%, then cosine down to } \eta_{\max}/(25 \cdot 10^4)"#)
     try page.figure("schedules.png", lineChart(
       schedules.map { name, schedule in Series(name, y: schedule.rates(steps: steps).map(Double.init)) },
-      title: "learning rate per step", xLabel: "step", yLabel: "learning rate", width: 800, height: 400), caption: """
+      title: "learning rate per step", xLabel: "step", yLabel: "learning rate",
+      yRange: 0...Double(suggested) * 1.6, width: 800, height: 400), caption: """
       The four schedules over the \(steps) steps, all peaking at the suggested rate. Warm-up and one-cycle \
       start small; step decay and cosine end small.
       """)
@@ -602,7 +606,7 @@ struct Optimizers: ExperimentChapter {
     let levels = (0..<12).map { lowest * pow(highest / max(lowest, 1e-9), (Double($0) + 0.5) / 12) }
     try page.figure("landscape.png", contourPlot(
       values: grid, xRange: -span...span, yRange: -span...span, levels: levels, marker: (0, 0),
-      title: "loss of the trained LeNet-5 on a random 2-D slice", xLabel: "step along direction 1",
+      title: "trained LeNet-5: loss on a 2-D slice", xLabel: "step along direction 1",
       yLabel: "direction 2", width: 640, height: 520), caption: """
       The training loss on \(sample.count) images at θ* + a·d₁ + b·d₂, for a, b in [−1, 1] (each direction \
       as large as the weights it moves, unit by unit); the cross marks the trained weights θ*. Contour \

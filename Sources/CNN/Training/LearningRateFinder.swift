@@ -13,8 +13,12 @@ import Foundation
 /// not finite. The suggestion is **a tenth of the rate at the minimum of the smoothed loss**
 /// (fastai's `lr_min / 10`): at the minimum the loss is about to blow up, so one decade below sits
 /// safely on the descending stretch. The rate of steepest descent (the most negative slope of ℓ̄
-/// against log η) is reported too; it is noisier, and often lands within a factor of a few of
-/// the suggestion.
+/// against log η, measured over steps/20 steps, skipping the first tenth of the sweep) is
+/// reported too; it is noisier.
+///
+/// The model trains during the sweep. On data it can fit perfectly the loss may keep falling at
+/// any rate (the gradient vanishes once it has learned), so the minimum lands at the last rate
+/// and the suggestion means nothing: look at the curve.
 ///
 /// The model's weights are restored after the sweep; the optimizer's state (momentum, moments)
 /// is not, so train afterwards with a fresh optimizer.
@@ -25,12 +29,12 @@ public struct LearningRateFinder: Sendable {
   public let startRate: Float
   public let endRate: Float
   public let steps: Int
-  /// β of the running mean.
+  /// β of the running mean; its lag is about 1/(1 − β) steps, so keep it short against `steps`.
   public let smoothing: Double
   /// Stop when the smoothed loss exceeds this multiple of its minimum.
   public let divergenceFactor: Double
 
-  public init(startRate: Float = 1e-5, endRate: Float = 10, steps: Int = 200, smoothing: Double = 0.98,
+  public init(startRate: Float = 1e-5, endRate: Float = 10, steps: Int = 200, smoothing: Double = 0.9,
               divergenceFactor: Double = 4) throws {
     guard startRate > 0, endRate > startRate, endRate.isFinite else {
       throw CNNError("LearningRateFinder: need 0 < startRate < endRate, got \(startRate) and \(endRate)")
@@ -111,11 +115,13 @@ public struct LearningRateFinder: Sendable {
       throw CNNError("LearningRateFinder: the loss diverged within \(rates.count) steps at rate \(rate(atStep: rates.count)); lower startRate")
     }
     let minimumIndex = smoothed.indices.min { smoothed[$0] < smoothed[$1] }!
-    // Slope against log η between neighbours, up to the minimum (after it the loss climbs).
-    var steepestIndex = 0
+    // Slope against log η over a window of `lag` steps, after the first tenth of the sweep (where
+    // the running mean is still settling) and up to the minimum (after it the loss climbs).
+    let lag = max(1, steps / 20)
+    var steepestIndex = minimumIndex
     var steepestSlope = Double.infinity
-    for i in 1..<max(minimumIndex, 2) where i < smoothed.count {
-      let slope = (smoothed[i] - smoothed[i - 1]) / (log(Double(rates[i])) - log(Double(rates[i - 1])))
+    for i in stride(from: max(lag, steps / 10), through: minimumIndex, by: 1) {
+      let slope = (smoothed[i] - smoothed[i - lag]) / (log(Double(rates[i])) - log(Double(rates[i - lag])))
       if slope < steepestSlope { (steepestSlope, steepestIndex) = (slope, i) }
     }
     let minimumRate = rates[minimumIndex]
