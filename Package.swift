@@ -27,20 +27,35 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
+    // The network: tensors, layers, losses, optimizers, training, models, checkpoints, data.
     .target(
       name: "CNN",
-      dependencies: ["CLibPNG", "CZlib"],
-      exclude: ["Benchmark/pytorch_reference.py"],
+      dependencies: ["CZlib"],
       resources: [.copy("Resources/MNIST")],
       swiftSettings: nativeCPU),
+    // Figures: canvas, font, colour maps, charts, heatmaps, image grids, PNG through libpng.
+    .target(
+      name: "Plotting",
+      dependencies: ["CNN", "CLibPNG"],
+      swiftSettings: nativeCPU),
+    // `cnn-lessons bench`: the fixed workloads, their timing, results and the PyTorch comparison.
+    .target(
+      name: "Benchmarks",
+      dependencies: ["CNN"],
+      exclude: ["pytorch_reference.py"],
+      swiftSettings: nativeCPU),
+    // The chapters, the page each writes, and the runner.
     .target(
       name: "Lessons",
-      dependencies: ["CNN"],
+      dependencies: ["CNN", "Plotting", "Benchmarks"],
       path: "Lessons",
       swiftSettings: nativeCPU),
     .executableTarget(
       name: "cnn-lessons",
-      dependencies: ["CNN", "Lessons", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "CNN", "Lessons", "Benchmarks",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: nativeCPU),
     .target(
       name: "CNNTestSupport",
@@ -54,8 +69,16 @@ let package = Package(
       resources: [.copy("Fixtures")],
       swiftSettings: nativeCPU),
     .testTarget(
+      name: "PlottingTests",
+      dependencies: ["CNN", "Plotting", "CNNTestSupport"],
+      swiftSettings: nativeCPU),
+    .testTarget(
+      name: "BenchmarksTests",
+      dependencies: ["CNN", "Benchmarks", "CNNTestSupport"],
+      swiftSettings: nativeCPU),
+    .testTarget(
       name: "LessonsTests",
-      dependencies: ["CNN", "Lessons", "CNNTestSupport", "cnn-lessons"],
+      dependencies: ["CNN", "Plotting", "Lessons", "CNNTestSupport", "cnn-lessons"],
       swiftSettings: nativeCPU),
   ],
   swiftLanguageModes: [.v6]

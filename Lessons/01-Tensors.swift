@@ -3,6 +3,7 @@
 
 import CNN
 import Foundation
+import Plotting
 
 /// Chapter 1: a digit is a 28x28 grid of bytes, and a batch of digits is one 4-D tensor.
 struct ImagesAsTensors: Chapter {
@@ -16,7 +17,7 @@ struct ImagesAsTensors: Chapter {
       digits from the bytes on disk to the tensor every later chapter feeds to a network.
       """)
     page.code("Sources/CNN/Data/IDX.swift", "Sources/CNN/Data/Gzip.swift", "Sources/CNN/Data/Dataset.swift",
-              "Sources/CNN/Tensor/Tensor.swift", "Sources/CNN/Report/PNG.swift")
+              "Sources/CNN/Tensor/Tensor.swift", "Sources/Plotting/PNG.swift")
 
     // Step 1: the IDX format — a tiny header, then raw bytes.
     page.step("The IDX file format")

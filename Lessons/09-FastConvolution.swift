@@ -4,6 +4,8 @@
 
 import CNN
 import Foundation
+import Plotting
+import Benchmarks
 
 /// Chapter 9: a convolution is one big matrix product, and a good matrix product runs near the machine's peak.
 struct FastConvolution: Chapter {
@@ -33,7 +35,7 @@ struct FastConvolution: Chapter {
       """)
     page.code("Sources/CNN/Layers/Conv2D+Im2col.swift", "Sources/CNN/Tensor/Matmul.swift",
               "Sources/CNN/Tensor/Matmul+Blocked.swift", "Sources/CNN/Layers/Conv2D.swift",
-              "Sources/CNN/Benchmark/Benchmark.swift")
+              "Sources/Benchmarks/Benchmark.swift")
     let quick = page.isQuick
 
     // Step 1: im2col on a tiny image whose pixels are numbered.

@@ -4,6 +4,8 @@
 
 import CNN
 import Foundation
+import Plotting
+import Benchmarks
 
 /// Chapter 10: two algebraic tricks beat the matrix product, each on its own ground.
 struct FFTAndWinograd: Chapter {

@@ -4,6 +4,7 @@
 // is checked against PyTorch.
 
 import CNN
+import Plotting
 import Foundation
 
 /// Chapter 11: SGD, momentum, Nesterov, RMSProp, Adam and AdamW; schedules and a finder.

@@ -1,9 +1,10 @@
 // The figure layouts the chapters share, composed from the library's plotting functions
-// (`imageGrid`, `heatmap`, `lineChart`, `barChart`, `scatterPlot` in Sources/CNN/Report): which
+// (`imageGrid`, `heatmap`, `lineChart`, `barChart`, `scatterPlot` in Sources/Plotting): which
 // colour map, which scaling, how panels sit side by side. No drawing primitives live here.
 
 import CNN
 import Foundation
+import Plotting
 
 enum Figures {
   /// Labelled panels of 2-D tensors side by side. `signed` picks the diverging map centred on zero

@@ -3,11 +3,12 @@
 
 import CNN
 import Foundation
+import Plotting
 
 extension RunOptions {
   /// Where the dataset comes from: `--dataset fashion`, `--data DIR`, or the bundled MNIST.
   public var dataSource: DataSource {
-    if dataset == "fashion" { return .fashionMNIST }
+    if dataset == .fashion { return .fashionMNIST }
     if let folder = dataFolder { return .folder(folder) }
     return .bundledMNIST
   }

@@ -1,9 +1,9 @@
-// The command line: parses arguments and hands them to `LessonRunner`. All behaviour lives in
-// the `Lessons` and `CNN` targets, so the tests can call it directly.
+// The command line: parses arguments and hands them to `LessonRunner` or `BenchmarkSession`. All
+// behaviour lives in the `Lessons` and `Benchmarks` targets, so the tests can call it directly.
+// Errors are thrown: ArgumentParser prints them as one `Error:` line and exits non-zero.
 
 import ArgumentParser
 import CNN
-import Foundation
 import Lessons
 
 @main
@@ -20,15 +20,14 @@ struct CNNLessons: ParsableCommand {
         cnn-lessons run 3
         cnn-lessons run all --quick
       """,
+    version: CNNLessons.version,
     subcommands: [List.self, Run.self, Bench.self])
 
-  /// Prints `Error: <one line>` on standard error and exits non-zero: no stack trace.
-  static func fail(_ error: Error) -> Never {
-    let line = "\(error)".components(separatedBy: .newlines).first ?? "\(error)"
-    FileHandle.standardError.write(Data("Error: \(line)\n".utf8))
-    Foundation.exit(1)
-  }
+  /// The version `cnn-lessons --version` prints.
+  static let version = "0.10.0"
 }
+
+extension DatasetName: ExpressibleByArgument {}
 
 extension CNNLessons {
   struct List: ParsableCommand {
@@ -78,27 +77,17 @@ extension CNNLessons {
       valueName: "DIR"))
     var data: String?
 
-    @Option(name: .long, help: ArgumentHelp("mnist or fashion.", valueName: "NAME"))
-    var dataset: String = "mnist"
+    @Option(name: .long, help: ArgumentHelp("The dataset of the MNIST chapters.", valueName: "NAME"))
+    var dataset: DatasetName = .mnist
 
     func run() throws {
       // Checked here rather than in validate() so the message stays one line (no usage dump).
       if chapters.isEmpty {
-        CNNLessons.fail(CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`"))
-      }
-      if !["mnist", "fashion"].contains(dataset.lowercased()) {
-        CNNLessons.fail(CNNError("unknown dataset '\(dataset)'; use mnist or fashion"))
+        throw CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`")
       }
       let options = RunOptions(
-        outputDirectory: output, isQuick: quick, seed: seed, dataFolder: data,
-        dataset: dataset.lowercased())
-      let outcomes: [LessonRunner.Outcome]
-      do {
-        let selected = try LessonRunner.chapters(matching: chapters)
-        outcomes = try LessonRunner.run(selected, options: options)
-      } catch {
-        CNNLessons.fail(error)
-      }
+        outputDirectory: output, isQuick: quick, seed: seed, dataFolder: data, dataset: dataset)
+      let outcomes = try LessonRunner.run(LessonRunner.chapters(matching: chapters), options: options)
       if !outcomes.allSatisfy(\.summary.passed) { throw ExitCode(1) }
     }
   }

@@ -5,13 +5,7 @@ import CZlib
 import Foundation
 import Testing
 @testable import CNN
-
-/// A fresh empty folder under the system temp directory.
-func makeTemporaryFolder(_ label: String) throws -> String {
-  let path = NSTemporaryDirectory() + "cnn-\(label)-\(UUID().uuidString)"
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  return path
-}
+import CNNTestSupport
 
 /// Bytes of an IDX file with the given magic, dimensions and payload.
 func idxBytes(magic: UInt32, dimensions: [Int], payload: [UInt8]) -> [UInt8] {
@@ -37,23 +31,6 @@ func writeTinyMNIST(
   for (base, data) in [("train-images-idx3-ubyte", imageData), ("train-labels-idx1-ubyte", labelData)] {
     let path = folder + "/" + base
     if gzip { try writeGzip(data, to: path + ".gz") } else { try Data(data).write(to: URL(fileURLWithPath: path)) }
-  }
-}
-
-/// Expects `body` to throw a CNNError whose one-line message contains every fragment.
-func expectCNNError(_ fragments: [String], _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
-  do {
-    try body()
-    Issue.record("expected a CNNError containing \(fragments)", sourceLocation: sourceLocation)
-  } catch let error as CNNError {
-    for fragment in fragments {
-      #expect(error.description.contains(fragment), "\(error.description) should mention \(fragment)",
-              sourceLocation: sourceLocation)
-    }
-    #expect(!error.description.contains("\n"), "error should be one line: \(error.description)",
-            sourceLocation: sourceLocation)
-  } catch {
-    Issue.record("expected a CNNError, got \(error)", sourceLocation: sourceLocation)
   }
 }
 

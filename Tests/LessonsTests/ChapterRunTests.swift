@@ -2,6 +2,7 @@
 // and the page it writes is complete (README.md, results.json, every linked image, PNGs decode).
 
 import CNN
+import Plotting
 import Foundation
 import Testing
 

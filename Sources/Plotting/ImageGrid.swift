@@ -2,6 +2,8 @@
 // enlarged by nearest neighbour so a 5x5 kernel shows as crisp 80x80 squares, and signed data
 // gets the diverging colour map with zero in white.
 
+import CNN
+
 /// How tile values map to colours.
 public enum TileScaling: Sendable, Equatable {
   /// One range for all tiles, so tiles can be compared (e.g. all kernels of a layer).

@@ -3,7 +3,9 @@
 
 import Foundation
 import Testing
-@testable import CNN
+import CNN
+import CNNTestSupport
+@testable import Plotting
 
 /// Pixel statistics of an RGB figure.
 func inkStats(_ image: Image) -> (variance: Double, darkPixels: Int) {

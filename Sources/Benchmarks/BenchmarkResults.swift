@@ -2,6 +2,7 @@
 // JSON file shared with the PyTorch reference script (pytorch_reference.py writes the same keys).
 
 import Foundation
+import CNN
 
 /// Figures keyed like `gemm.1024.t2.gflops`, `conv.b.fwdbwd.ms`, `lenet.train.images_per_s`.
 ///

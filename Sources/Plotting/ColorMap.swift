@@ -2,6 +2,8 @@
 // uses a diverging map centred on zero with symmetric limits, so white always means 0, blue
 // negative and red positive; magnitudes use a sequential map; images use grey.
 
+import CNN
+
 /// An 8-bit RGB colour.
 public struct Color: Sendable, Equatable, Hashable {
   public var red: UInt8, green: UInt8, blue: UInt8

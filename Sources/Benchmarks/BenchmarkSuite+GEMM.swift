@@ -1,6 +1,8 @@
 // The GEMM workload: C = A·B for square Float32 matrices, in GFLOP/s (2·n³ FLOP per product),
 // on one thread and on two, through the library's `gemm` (Matmul+Blocked.swift).
 
+import CNN
+
 extension BenchmarkSuite {
   func runGEMM() {
     log("GEMM: C = A·B, n x n, Float32")

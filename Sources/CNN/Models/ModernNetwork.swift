@@ -1,5 +1,5 @@
 // The "modern" network of the benchmark: two pairs of 3x3 convolutions with batch norm, max
-// pooling and dropout, the shape of a small VGG for 28x28 digits (issue 4, workload `modern`).
+// pooling and dropout, the shape of a small VGG for 28x28 digits (the benchmark workload `modern`).
 
 extension Models {
   /// conv3x3 1→32 pad 1, BN, ReLU, conv3x3 32→32 pad 1, BN, ReLU, maxpool 2        → (N, 32, 14, 14)

@@ -2,6 +2,7 @@
 // clock and keep every sample, so that each figure is reported as its best and its median.
 
 import Dispatch
+import CNN
 
 /// The wall-clock times of repeated runs of one piece of work, in seconds.
 public struct Measurement: Sendable, Equatable {

@@ -4,6 +4,7 @@
 
 import CLibPNG
 import Foundation
+import CNN
 
 /// A raster image, 8 bits per channel, rows top to bottom, channels interleaved (RGBRGB…).
 public struct Image: Sendable, Equatable {

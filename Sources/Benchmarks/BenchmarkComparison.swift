@@ -1,5 +1,7 @@
 // Our figures beside a reference run's (PyTorch, and numpy/OpenBLAS for GEMM) with the ratios the
-// targets of issue 4 are stated in.
+// README's targets are stated in.
+
+import CNN
 
 /// How a figure's two values compare, from the unit word in its key.
 public enum FigureKind: Sendable, Equatable {
@@ -20,7 +22,7 @@ public enum FigureKind: Sendable, Equatable {
     else { self = .other }
   }
 
-  /// The ratio as issue 4 states it: for speed, > 1 means we are faster; for memory, < 1 means
+  /// The ratio as the README's targets state it: for speed, > 1 means we are faster; for memory, < 1 means
   /// we use less. Nil for figures without a meaningful ratio.
   public func ratio(ours: Double, theirs: Double) -> Double? {
     guard ours > 0, theirs > 0 else { return nil }

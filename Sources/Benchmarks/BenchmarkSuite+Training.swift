@@ -1,6 +1,8 @@
 // The training and inference workloads: LeNet-5 for one epoch of MNIST (images/s, test accuracy,
 // peak memory), the modern network over fixed batches, and inference over the test set.
 
+import CNN
+
 extension BenchmarkSuite {
   /// Trains `batches` in order, timing `chunks` consecutive groups of batches; each chunk's
   /// images per second is one sample, so one epoch yields best and median without training

@@ -4,7 +4,8 @@
 
 import Foundation
 import Testing
-@testable import CNN
+import CNN
+@testable import Benchmarks
 
 @Test("best is the smallest sample and median the middle one")
 func measurementStatistics() {

@@ -2,7 +2,9 @@
 
 import Foundation
 import Testing
-@testable import CNN
+import CNN
+import CNNTestSupport
+@testable import Plotting
 
 @Suite("PNG")
 struct PNGTests {

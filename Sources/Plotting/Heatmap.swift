@@ -2,6 +2,8 @@
 // cell (black or white, whichever reads better on the cell), and a colour bar. The confusion
 // matrix of chapter 8 is the typical use.
 
+import CNN
+
 /// Draws `matrix` (rows of equal length) as coloured cells.
 ///
 /// - Parameters:

@@ -2,6 +2,8 @@
 // each fixed shape (with the layer's automatic algorithm, then each algorithm that applies), and
 // 2x2 max pooling forward+backward on the output of shape (b).
 
+import CNN
+
 extension BenchmarkSuite {
   func runConvolutions() throws {
     var generator = SeededGenerator(seed: options.seed)

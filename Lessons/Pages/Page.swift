@@ -3,56 +3,8 @@
 // A failed check does not stop the chapter; it marks the page (and the run) as failed.
 
 import Foundation
-
-/// The options every chapter of one run shares.
-public struct RunOptions: Sendable {
-  /// The folder that receives one sub-folder per chapter and the index `README.md`.
-  public var outputDirectory: String
-  /// Small data and few steps, so each chapter runs in seconds (the tests use it).
-  public var isQuick: Bool
-  /// The seed of every random draw; printed on each page.
-  public var seed: UInt64
-  /// A folder of MNIST-named IDX files (raw or .gz) to use instead of the bundled MNIST.
-  public var dataFolder: String?
-  /// Which dataset the MNIST chapters read: `"mnist"` or `"fashion"`.
-  public var dataset: String
-  /// Prints nothing to the console when true.
-  public var isQuiet: Bool
-
-  public static let defaultSeed: UInt64 = 42
-
-  public init(
-    outputDirectory: String = "Output", isQuick: Bool = false, seed: UInt64 = RunOptions.defaultSeed,
-    dataFolder: String? = nil, dataset: String = "mnist", isQuiet: Bool = false
-  ) {
-    self.outputDirectory = outputDirectory
-    self.isQuick = isQuick
-    self.seed = seed
-    self.dataFolder = dataFolder
-    self.dataset = dataset
-    self.isQuiet = isQuiet
-  }
-}
-
-/// Objects worth keeping between the chapters of one run (a loaded dataset, a trained model).
-///
-/// Chapters run one after another, but the tests share one cache across test functions, so the
-/// dictionary is guarded by a lock (hence `@unchecked Sendable`).
-public final class RunCache: @unchecked Sendable {
-  private var values: [String: Any] = [:]
-  private let lock = NSLock()
-  public init() {}
-
-  /// The cached value for `key`, computing and keeping it on first use.
-  public func value<T>(_ key: String, orMake make: () throws -> T) rethrows -> T {
-    lock.lock()
-    defer { lock.unlock() }
-    if let value = values[key] as? T { return value }
-    let value = try make()
-    values[key] = value
-    return value
-  }
-}
+import CNN
+import Plotting
 
 /// One check's outcome as recorded in `results.json`.
 public struct CheckResult: Sendable {

@@ -2,6 +2,7 @@
 // mark" of the resident set), for the benchmark's memory figure.
 
 import Foundation
+import CNN
 
 public enum PeakMemory {
   /// The largest resident set this process has had so far, in MiB, or nil where /proc is missing

@@ -2,6 +2,7 @@
 // `results.json` files present, so chapters run one at a time still share one index.
 
 import Foundation
+import CNN
 
 public enum ChapterIndex {
   /// One chapter's row, read back from its `results.json`.

@@ -4,8 +4,8 @@
 Runs the same fixed workloads as the Swift benchmark (issue 4) on 2 threads and writes the same
 flat JSON keys, so that `cnn-lessons bench --compare torch.json` can print both side by side:
 
-    python3 Sources/CNN/Benchmark/pytorch_reference.py all --json torch.json
-    python3 Sources/CNN/Benchmark/pytorch_reference.py conv lenet --repetitions 3 --json torch.json
+    python3 Sources/Benchmarks/pytorch_reference.py all --json torch.json
+    python3 Sources/Benchmarks/pytorch_reference.py conv lenet --repetitions 3 --json torch.json
 
 Keys: a repeated figure is "<key>.best" and "<key>.median" (best = fastest run); single
 measurements (accuracy, peak memory) are "<key>". numpy's GEMM is under "numpy.gemm.*".

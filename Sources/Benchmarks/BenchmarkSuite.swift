@@ -1,8 +1,9 @@
-// The fixed workloads of issue 4 and their settings: what `cnn-lessons bench` runs. Each workload
+// The fixed workloads of the benchmark and their settings: what `cnn-lessons bench` runs. Each workload
 // lives in its own file (BenchmarkSuite+GEMM.swift, +Convolution, +Training) and records its
 // figures under the keys pytorch_reference.py uses too.
 
 import Foundation
+import CNN
 
 /// The workloads, in the order `all` runs them.
 public enum BenchmarkWorkload: String, CaseIterable, Sendable {
@@ -19,9 +20,9 @@ public struct ConvolutionShape: Sendable, Equatable {
     (self.size, self.kernelSize, self.padding) = (size, kernelSize, padding)
   }
 
-  /// The four shapes of issue 4: (a) LeNet-like first layer, (b) and (c) VGG-like 3x3 layers,
+  /// The four benchmark shapes: (a) LeNet-like first layer, (b) and (c) VGG-like 3x3 layers,
   /// (d) LeNet's second convolution.
-  public static let issue4: [ConvolutionShape] = [
+  public static let standard: [ConvolutionShape] = [
     ConvolutionShape(name: "a", batch: 64, inChannels: 1, outChannels: 32, size: 28, kernelSize: 3, padding: 1),
     ConvolutionShape(name: "b", batch: 32, inChannels: 64, outChannels: 64, size: 32, kernelSize: 3, padding: 1),
     ConvolutionShape(name: "c", batch: 32, inChannels: 128, outChannels: 128, size: 16, kernelSize: 3, padding: 1),
@@ -35,13 +36,13 @@ public struct ConvolutionShape: Sendable, Equatable {
   }
 }
 
-/// What to run and how often. The defaults are issue 4's workloads; the tests shrink them.
+/// What to run and how often. The defaults are the full workloads; the tests shrink them.
 public struct BenchmarkOptions: Sendable {
-  /// Timed repetitions per figure (issue 4: at least 3); training runs are cut into this many chunks.
+  /// Timed repetitions per figure (at least 3); training runs are cut into this many chunks.
   public var repetitions = 5
   /// Square GEMM sizes, each at 1 and 2 threads.
   public var gemmSizes = [1024, 2048]
-  public var convolutionShapes = ConvolutionShape.issue4
+  public var convolutionShapes = ConvolutionShape.standard
   /// Also time each algorithm that applies to a shape (not only the automatic choice).
   public var perAlgorithm = true
   /// LeNet: batches to train; nil means one full epoch.
@@ -51,7 +52,7 @@ public struct BenchmarkOptions: Sendable {
   public var warmupBatches = 2
   /// Modern network: train one full epoch (and report its test accuracy).
   public var fullEpoch = false
-  /// Test images for the inference workload (issue 4: all 10,000), run at `inferenceBatchSize`.
+  /// Test images for the inference workload (all 10,000 by default), run at `inferenceBatchSize`.
   public var inferenceImages = 10_000
   public var inferenceBatchSize = 1000
   /// Training images used (nil: all 60,000); the tests use a few.
