@@ -46,6 +46,8 @@ struct ImagesAsTensors: Chapter {
     // Step 2: the whole dataset as one NCHW tensor.
     page.step("The dataset as one NCHW tensor")
     let test = try page.dataset(.test)
+    // Step 2 reads image 1, so two images are the least this chapter can show.
+    _ = try page.dataset(.train, atLeast: 2, for: "step 2 reads image 1")
     page.number("training images", train.count)
     page.number("test images", test.count)
     page.prose("""
@@ -68,7 +70,7 @@ struct ImagesAsTensors: Chapter {
 
     // Step 3: look at the digits.
     page.step("What the digits look like")
-    let shown = 40
+    let shown = min(40, train.count)
     try page.figure("digits.png", Figures.digitGrid(
       (0..<shown).map { train.image($0) }, labels: (0..<shown).map { train.classNames[train.labels[$0]] },
       columns: 10, scale: 3), caption: """

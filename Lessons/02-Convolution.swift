@@ -86,7 +86,7 @@ struct ConvolutionByHand: Chapter {
 
     // Step 3: classic kernels on a real digit.
     page.step("Sobel, blur, sharpen and Laplacian on a real digit")
-    let train = try page.dataset(.train)
+    let train = try page.dataset(.train, atLeast: 1, for: "a digit to convolve")
     let digit = train.image(0)
     let kernels: [(name: String, weights: [Float], scale: Float)] = [
       ("Sobel x", [-1, 0, 1, -2, 0, 2, -1, 0, 1], 1),

@@ -75,7 +75,7 @@ struct PaddingStrideChannels: Chapter {
       let input = Tensor(zeros: [1, 1, 7, 7])
       let weight = Tensor(repeating: 1, shape: [1, 1, 3, 3])
       let output = try Conv2D.directForward(input: input, weight: weight, bias: nil, stride: stride, padding: padding)
-      let reads = Conv2D.directBackward(
+      let reads = try Conv2D.directBackward(
         gradOutput: Tensor(repeating: 1, shape: output.shape), input: input, weight: weight,
         stride: stride, padding: padding).gradInput.plane(0, 0)
       coverageRows.append(("3x3, S=\(stride), P=\(padding) → \(output.shape[2])x\(output.shape[3])", reads))
@@ -157,9 +157,9 @@ struct PaddingStrideChannels: Chapter {
         formula += (spec.kernel - 1) * jump
         jump *= spec.stride
         if spec.isPool {
-          layers.append(AvgPool2D(kernelSize: spec.kernel, stride: spec.stride))
+          layers.append(try AvgPool2D(kernelSize: spec.kernel, stride: spec.stride))
         } else {
-          let conv = Conv2D(inChannels: 1, outChannels: 1, kernelSize: spec.kernel, stride: spec.stride,
+          let conv = try Conv2D(inChannels: 1, outChannels: 1, kernelSize: spec.kernel, stride: spec.stride,
                             padding: 0, using: &layerGenerator)
           conv.weight.value = Tensor(repeating: 1, shape: conv.weight.value.shape)
           layers.append(conv)
@@ -172,7 +172,7 @@ struct PaddingStrideChannels: Chapter {
       let output = try network.forward(input, mode: .training)
       var gradOutput = Tensor(zeros: output.shape)
       gradOutput[0, 0, output.shape[2] / 2, output.shape[3] / 2] = 1
-      let gradInput = network.backward(gradOutput).plane(0, 0)
+      let gradInput = try network.backward(gradOutput).plane(0, 0)
       let rowsSeen = (0..<32).filter { y in (0..<32).contains { x in gradInput[y, x] != 0 } }
       let measured = rowsSeen.count
       allMatch = allMatch && measured == formula

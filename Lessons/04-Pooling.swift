@@ -22,10 +22,10 @@ struct Pooling: Chapter {
 
     // Step 1: before and after on a digit.
     page.step("Max and average pooling on a digit")
-    let train = try page.dataset(.train)
+    let train = try page.dataset(.train, atLeast: 8, for: "the digit it pools is image 7")
     let digit = train.image(7).asImageBatch()
-    let maxPool = MaxPool2D(kernelSize: 2)
-    let avgPool = AvgPool2D(kernelSize: 2)
+    let maxPool = try MaxPool2D(kernelSize: 2)
+    let avgPool = try AvgPool2D(kernelSize: 2)
     let maxPooled = try maxPool.forward(digit, mode: .training)
     let avgPooled = try avgPool.forward(digit, mode: .inference)
     page.number("input mean", digit.mean(), key: "input_mean")
@@ -47,7 +47,7 @@ struct Pooling: Chapter {
 
     // Step 2: the argmax mask — where max pooling sends the gradient.
     page.step("The argmax mask: where the gradient goes")
-    let mask = maxPool.backward(Tensor(repeating: 1, shape: maxPooled.shape)).plane(0, 0)
+    let mask = try maxPool.backward(Tensor(repeating: 1, shape: maxPooled.shape)).plane(0, 0)
     let winners = mask.scalars.filter { $0 != 0 }.count
     page.number("input cells that receive a gradient", winners, key: "argmax_cells")
     page.prose("""
@@ -66,10 +66,10 @@ struct Pooling: Chapter {
     // Step 3: the tie rule.
     page.step("The tie rule")
     let flat = Tensor(repeating: 0.5, shape: [1, 1, 4, 4])
-    let tiePool = MaxPool2D(kernelSize: 2)
+    let tiePool = try MaxPool2D(kernelSize: 2)
     let tieOutput = try tiePool.forward(flat, mode: .training)
     let upstream = Tensor(shape: tieOutput.shape, scalars: [1, 2, 3, 4])
-    let routed = tiePool.backward(upstream).plane(0, 0)
+    let routed = try tiePool.backward(upstream).plane(0, 0)
     var nonzeroPerWindow: [Int] = []
     for windowY in 0..<2 {
       for windowX in 0..<2 {
@@ -101,11 +101,11 @@ struct Pooling: Chapter {
     page.step("The same numbers as PyTorch")
     var fixtureRows: [[String]] = []
     var worst: Float = 0
-    for (name, layer) in [("maxpool_2x2", MaxPool2D(kernelSize: 2) as Layer), ("avgpool_2x2", AvgPool2D(kernelSize: 2)),
-                          ("maxpool_3x3_s2", MaxPool2D(kernelSize: 3, stride: 2)), ("avgpool_3x3_s2", AvgPool2D(kernelSize: 3, stride: 2))] {
+    for (name, layer) in [("maxpool_2x2", try MaxPool2D(kernelSize: 2) as Layer), ("avgpool_2x2", try AvgPool2D(kernelSize: 2)),
+                          ("maxpool_3x3_s2", try MaxPool2D(kernelSize: 3, stride: 2)), ("avgpool_3x3_s2", try AvgPool2D(kernelSize: 3, stride: 2))] {
       let fixture = try Fixture.pyTorch(name)
       let output = try layer.forward(fixture.tensor("input"), mode: .training)
-      let gradInput = layer.backward(try fixture.tensor("gradOutput"))
+      let gradInput = try layer.backward(try fixture.tensor("gradOutput"))
       let forwardDifference = output.maxAbsDifference(try fixture.tensor("output"))
       let backwardDifference = gradInput.maxAbsDifference(try fixture.tensor("gradInput"))
       worst = max(worst, forwardDifference, backwardDifference)
@@ -119,8 +119,8 @@ struct Pooling: Chapter {
     var generator = page.generator(stream: 4)
     // Distinct values spaced 3h apart: no ties and no kinks within the finite-difference step.
     let input = Tensor(gradientCheckInput: [2, 2, 6, 6], using: &generator)
-    let maxReport = try gradientCheck(MaxPool2D(kernelSize: 2), input: input, seed: page.seed)
-    let avgReport = try gradientCheck(AvgPool2D(kernelSize: 3, stride: 2), input: input, seed: page.seed)
+    let maxReport = try gradientCheck(try MaxPool2D(kernelSize: 2), input: input, seed: page.seed)
+    let avgReport = try gradientCheck(try AvgPool2D(kernelSize: 3, stride: 2), input: input, seed: page.seed)
     page.number("max pool: max relative error", maxReport.maxRelativeError, format: .scientific(2), key: "maxpool_gradient_error")
     page.number("average pool: max relative error", avgReport.maxRelativeError, format: .scientific(2), key: "avgpool_gradient_error")
     page.prose("""
@@ -140,8 +140,8 @@ struct Pooling: Chapter {
     page.check("tie rule keeps the gradient's sum", Double(routed.sum()), closeTo: Double(upstream.sum()), tolerance: 0)
 
     page.tryThis("""
-      In `Lessons/04-Pooling.swift`, change `MaxPool2D(kernelSize: 2)` in step 1 to \
-      `MaxPool2D(kernelSize: 3, stride: 1)`: overlapping windows. The output becomes 26x26, and in \
+      In `Lessons/04-Pooling.swift`, change `try MaxPool2D(kernelSize: 2)` in step 1 to \
+      `try MaxPool2D(kernelSize: 3, stride: 1)`: overlapping windows. The output becomes 26x26, and in \
       the argmax mask some bright pixels win several windows, so their gradient is larger than 1.
       """)
   }

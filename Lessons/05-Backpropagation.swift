@@ -26,13 +26,13 @@ struct Backpropagation: Chapter {
 
     // Step 1: an untrained network is uniformly unsure.
     page.step("An untrained network: loss ln 10")
-    let train = try page.dataset(.train)
     let batchSize = page.isQuick ? 128 : 512
-    let batch = train.subset(0..<batchSize)
+    let train = try page.dataset(.train, atLeast: batchSize, for: "one batch of \(batchSize)")
+    let batch = try train.subset(0..<batchSize)
     let inputs = batch.images.reshaped(to: [batchSize, 784])
     var generator = page.generator(stream: 5)
-    let hidden = Dense(inputSize: 784, outputSize: 64, using: &generator)
-    let output = Dense(inputSize: 64, outputSize: 10, using: &generator)
+    let hidden = try Dense(inputSize: 784, outputSize: 64, using: &generator)
+    let output = try Dense(inputSize: 64, outputSize: 10, using: &generator)
     // A small output layer makes every logit near 0, so softmax starts near 1/10 per class.
     output.weight.value = output.weight.value * 0.01
     let network = Sequential(hidden, ReLU(), output)
@@ -82,8 +82,8 @@ struct Backpropagation: Chapter {
     // A smaller network and batch so every one of its weights can be perturbed twice.
     var smallGenerator = page.generator(stream: 50)
     let small = Sequential(
-      Dense(inputSize: 12, outputSize: 8, using: &smallGenerator), ReLU(),
-      Dense(inputSize: 8, outputSize: 10, using: &smallGenerator))
+      try Dense(inputSize: 12, outputSize: 8, using: &smallGenerator), ReLU(),
+      try Dense(inputSize: 8, outputSize: 10, using: &smallGenerator))
     let smallInput = Tensor(gradientCheckInput: [4, 12], using: &smallGenerator)
     let report = try gradientCheck(small, input: smallInput, seed: page.seed)
     let lossInput = Tensor(randomNormal: [4, 10], using: &smallGenerator)
@@ -122,7 +122,7 @@ struct Backpropagation: Chapter {
     // Step 4: one gradient step lowers the loss.
     page.step("One step downhill")
     network.zeroGrad()
-    _ = network.backward(gradLogits)
+    _ = try network.backward(gradLogits)
     for parameter in network.parameters { parameter.value.add(parameter.grad, scaledBy: -0.1) }
     let after = try softmaxCrossEntropy(logits: network.forward(inputs, mode: .inference), labels: batch.labels).loss
     page.number("loss after one step of size 0.1", after, key: "loss_after_one_step")

@@ -25,7 +25,7 @@ struct ConvolutionBackward: Chapter {
 
     // Step 1: the three gradients for one digit.
     page.step("dL/dX and dL/dW for one digit")
-    let train = try page.dataset(.train)
+    let train = try page.dataset(.train, atLeast: 4, for: "the digit it differentiates is image 3")
     let digit = train.image(3).asImageBatch()  // (1, 1, 28, 28)
     var generator = page.generator(stream: 6)
     let weight = Tensor(randomNormal: [4, 1, 5, 5], standardDeviation: 0.2, using: &generator)
@@ -33,12 +33,12 @@ struct ConvolutionBackward: Chapter {
     let output = try Conv2D.directForward(input: digit, weight: weight, bias: bias, stride: 1, padding: 2)
     // L = ½‖Y‖², so dY = Y: the gradient asks every output to shrink towards 0.
     let gradOutput = output
-    let gradients = Conv2D.directBackward(gradOutput: gradOutput, input: digit, weight: weight, stride: 1, padding: 2)
+    let gradients = try Conv2D.directBackward(gradOutput: gradOutput, input: digit, weight: weight, stride: 1, padding: 2)
     page.number("‖dL/dX‖", gradients.gradInput.norm(), key: "grad_input_norm")
     page.number("‖dL/dW‖", gradients.gradWeight.norm(), key: "grad_weight_norm")
     try page.figure("gradients.png", Figures.panels(
       [("digit X", digit.plane(0, 0))]
-        + (0..<4).map { ("dX via kernel \($0)", Conv2D.directBackward(
+        + (0..<4).map { ("dX via kernel \($0)", try Conv2D.directBackward(
           gradOutput: Self.onlyChannel($0, of: gradOutput), input: digit, weight: weight, stride: 1, padding: 2
         ).gradInput.plane(0, 0)) }
         + [("dX, all 4", gradients.gradInput.plane(0, 0))],
@@ -90,7 +90,7 @@ struct ConvolutionBackward: Chapter {
     for stride in [1, 2] {
       for padding in [0, 1, 2] {
         for channels in [1, 3] {
-          let layer = Conv2D(inChannels: channels, outChannels: 2, kernelSize: 3, stride: stride,
+          let layer = try Conv2D(inChannels: channels, outChannels: 2, kernelSize: 3, stride: stride,
                              padding: padding, algorithm: .direct, using: &checkGenerator)
           let input = Tensor(randomNormal: [2, channels, 6, 7], using: &checkGenerator)
           let report = try gradientCheck(layer, input: input, seed: page.seed)

@@ -70,7 +70,7 @@ struct LearningAKernel: Chapter {
 
     // Step 3: the learned kernel works on a digit it never saw.
     page.step("The learned kernel on a digit")
-    let digit = try page.dataset(.test).image(0).asImageBatch()
+    let digit = try page.dataset(.test, atLeast: 1, for: "a digit to filter").image(0).asImageBatch()
     let target = Tensor(shape: [1, 1, 3, 3], scalars: [-1, 0, 1, -2, 0, 2, -1, 0, 1])
     let byTarget = try Conv2D.directForward(input: digit, weight: target, bias: nil, stride: 1, padding: 1)
     let byLearned = try Conv2D.directForward(input: digit, weight: sobel.kernel, bias: nil, stride: 1, padding: 1)
@@ -111,9 +111,9 @@ struct LearningAKernel: Chapter {
   func learn(target: Tensor, padding: Int, steps: Int, learningRate: Float, stream: UInt64, page: Page) throws -> Fit {
     var generator = page.generator(stream: stream)
     let k = target.shape[2]
-    let layer = Conv2D(inChannels: 1, outChannels: 1, kernelSize: k, padding: padding, usesBias: false,
+    let layer = try Conv2D(inChannels: 1, outChannels: 1, kernelSize: k, padding: padding, usesBias: false,
                        algorithm: .direct, using: &generator)
-    let optimizer = SGD(parameters: layer.parameters, learningRate: learningRate)
+    let optimizer = try SGD(parameters: layer.parameters, learningRate: learningRate)
     var losses: [Float] = []
     var snapshots: [(step: Int, kernel: Tensor)] = []
     let snapshotSteps = Set([0, 1, 2, 4, 8, 16, steps])
@@ -126,7 +126,7 @@ struct LearningAKernel: Chapter {
       losses.append(loss)
       if step == steps { break }
       optimizer.zeroGrad()
-      _ = layer.backward(gradient)
+      _ = try layer.backward(gradient)
       optimizer.step()
     }
     let kernel = layer.weight.value

@@ -38,15 +38,16 @@ public struct LeNet: Chapter {
               "Sources/CNN/Training/Trainer.swift", "Sources/CNN/Training/MiniBatches.swift",
               "Sources/CNN/Optimizers/SGD.swift", "Sources/CNN/Checkpoint/Checkpoint.swift")
 
-    let fullTrain = try page.dataset(.train)
-    let fullTest = try page.dataset(.test)
-    let train = page.isQuick ? fullTrain.subset(0..<min(Self.quickTrainCount, fullTrain.count)) : fullTrain
-    let test = page.isQuick ? fullTest.subset(0..<min(Self.quickTestCount, fullTest.count)) : fullTest
+    // Step 2 overfits 100 training images; the gallery shows 20 test images.
+    let fullTrain = try page.dataset(.train, atLeast: 100, for: "step 2 overfits 100 of them")
+    let fullTest = try page.dataset(.test, atLeast: 20, for: "the gallery shows 20")
+    let train = page.isQuick ? try fullTrain.subset(0..<min(Self.quickTrainCount, fullTrain.count)) : fullTrain
+    let test = page.isQuick ? try fullTest.subset(0..<min(Self.quickTestCount, fullTest.count)) : fullTest
 
     // Step 1: the model, layer by layer.
     page.step("The model")
     var generator = page.generator(stream: 8)
-    let model = Models.leNet5(using: &generator)
+    let model = try Models.leNet5(using: &generator)
     let shapes = try model.activations(train.images.slice(0..<1))
     page.table(headers: ["layer", "output shape", "parameters"], rows: zip(model.layers, shapes).map { layer, output in
       [layer.summary, "\(output.shape.dropFirst().map(String.init).joined(separator: "×"))", formatted(layer.parameterCount)]
@@ -60,11 +61,11 @@ public struct LeNet: Chapter {
 
     // Step 2: can it learn at all? Overfit 100 images.
     page.step("Sanity check: overfit 100 images")
-    let tiny = train.subset(0..<100)
+    let tiny = try train.subset(0..<100)
     var tinyGenerator = page.generator(stream: 81)
-    let tinyModel = Models.leNet5(using: &tinyGenerator)
-    let tinyTrainer = Trainer(
-      model: tinyModel, optimizer: SGD(parameters: tinyModel.parameters, learningRate: 0.02, momentum: Self.momentum),
+    let tinyModel = try Models.leNet5(using: &tinyGenerator)
+    let tinyTrainer = try Trainer(
+      model: tinyModel, optimizer: try SGD(parameters: tinyModel.parameters, learningRate: 0.02, momentum: Self.momentum),
       batchSize: 20, seed: page.seed)
     var tinyEpochs = 0
     var tinyAccuracy: Float = 0
@@ -137,8 +138,8 @@ public struct LeNet: Chapter {
     let logits = try Trainer.predict(model, images: test.images)
     let probabilities = softmax(logits)
     let predictions = logits.argmaxRows()
-    var confusion = ConfusionMatrix(classCount: test.classNames.count)
-    confusion.add(predictions: predictions, labels: test.labels)
+    var confusion = try ConfusionMatrix(classCount: test.classNames.count)
+    try confusion.add(predictions: predictions, labels: test.labels)
     let worstPairs = confusion.mostConfused(3)
     page.table(headers: ["true", "predicted", "count"],
                rows: worstPairs.map { [test.classNames[$0.truth], test.classNames[$0.prediction], "\($0.count)"] })
@@ -200,9 +201,9 @@ public struct LeNet: Chapter {
     // Step 9: save the checkpoint and reload it.
     page.step("A checkpoint for later chapters")
     let checkpointPath = (page.directory as NSString).appendingPathComponent(Self.checkpointName)
-    try Checkpoint.save(model, to: checkpointPath, metadata: Self.checkpointMetadata(for: page))
+    try Checkpoint.save(model, to: checkpointPath, metadata: try Self.checkpointMetadata(for: page))
     var reloadGenerator = page.generator(stream: 99)
-    let reloaded = Models.leNet5(using: &reloadGenerator)
+    let reloaded = try Models.leNet5(using: &reloadGenerator)
     try Checkpoint.load(into: reloaded, from: checkpointPath)
     let reloadedLogits = try Trainer.predict(reloaded, images: test.images.slice(0..<min(500, test.count)))
     let sameLogits = reloadedLogits == logits.slice(0..<min(500, test.count))
@@ -252,8 +253,8 @@ public struct LeNet: Chapter {
 
   /// Trains `model` for `epochs`, evaluating on `test` after each, with a progress bar.
   static func train(_ model: Sequential, train: Dataset, test: Dataset, epochs: Int, page: Page) throws -> TrainingResult {
-    let optimizer = SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum)
-    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: batchSize, seed: page.seed)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum)
+    let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: batchSize, seed: page.seed)
     var result = TrainingResult()
     let start = ContinuousClock.now
     for epoch in 0..<epochs {
@@ -272,6 +273,12 @@ public struct LeNet: Chapter {
       result.epochLosses.append(epochResult.meanLoss)
       result.trainAccuracies.append(epochResult.trainingAccuracy)
       result.testAccuracies.append(testAccuracy)
+      // What the losses say went wrong (exploding, stuck at chance): one line on the page and the
+      // console. A healthy run prints nothing here.
+      if let finding = epochResult.finding {
+        page.prose("> **Training finding:** \(finding)")
+        page.console.line("    finding: \(finding)")
+      }
     }
     let elapsed = ContinuousClock.now - start
     result.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -281,11 +288,11 @@ public struct LeNet: Chapter {
   /// The losses of a fresh model trained for a few steps: run twice to test reproducibility.
   static func shortCurve(train: Dataset, seed: UInt64, stream: UInt64) throws -> [Float] {
     var generator = SeededGenerator(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
-    let model = Models.leNet5(using: &generator)
-    let trainer = Trainer(
-      model: model, optimizer: SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum),
+    let model = try Models.leNet5(using: &generator)
+    let trainer = try Trainer(
+      model: model, optimizer: try SGD(parameters: model.parameters, learningRate: learningRate, momentum: momentum),
       batchSize: batchSize, seed: seed)
-    let subset = train.subset(0..<min(20 * batchSize, train.count))
+    let subset = try train.subset(0..<min(20 * batchSize, train.count))
     return try trainer.trainEpoch(images: subset.images, labels: subset.labels, epoch: 0).losses
   }
 
@@ -295,9 +302,9 @@ public struct LeNet: Chapter {
   /// it: the architecture (every layer with its shape), the seed, the training recipe and the
   /// data. Change any of them (a different `--seed`, a quick run, another learning rate) and a
   /// later chapter retrains instead of reusing weights that came from elsewhere.
-  static func checkpointMetadata(for page: Page) -> [String: String] {
+  static func checkpointMetadata(for page: Page) throws -> [String: String] {
     var generator = page.generator(stream: 8)
-    let architecture = "LeNet-5: " + Models.leNet5(using: &generator).summary
+    let architecture = "LeNet-5: " + (try Models.leNet5(using: &generator)).summary
     let epochs = page.isQuick ? quickEpochs : fullEpochs
     let images = page.isQuick ? "the first \(quickTrainCount) training images" : "all training images"
     return [
@@ -345,8 +352,8 @@ public struct LeNet: Chapter {
     let folder = (page.options.outputDirectory as NSString).appendingPathComponent(Page.folderName(number: number, slug: slug))
     let path = (folder as NSString).appendingPathComponent(checkpointName)
     var generator = page.generator(stream: 8)
-    let model = Models.leNet5(using: &generator)
-    let metadata = checkpointMetadata(for: page)
+    let model = try Models.leNet5(using: &generator)
+    let metadata = try checkpointMetadata(for: page)
     var decision = decision(forCheckpointAt: path, expecting: metadata, model: model)
     if decision == .load {
       do {
@@ -363,11 +370,11 @@ public struct LeNet: Chapter {
     var train = try page.dataset(.train)
     var test = try page.dataset(.test)
     if page.isQuick {
-      train = train.subset(0..<min(quickTrainCount, train.count))
-      test = test.subset(0..<min(quickTestCount, test.count))
+      train = try train.subset(0..<min(quickTrainCount, train.count))
+      test = try test.subset(0..<min(quickTestCount, test.count))
     }
     generator = page.generator(stream: 8)
-    let fresh = Models.leNet5(using: &generator)
+    let fresh = try Models.leNet5(using: &generator)
     _ = try Self.train(fresh, train: train, test: test, epochs: page.isQuick ? quickEpochs : fullEpochs, page: page)
     try createDirectory(folder)
     try Checkpoint.save(fresh, to: path, metadata: metadata)

@@ -42,7 +42,7 @@ struct FastConvolution: Chapter {
     page.step("How patches become columns")
     let toy = Tensor(shape: [1, 4, 5]) { Float($0 + 1) }  // one channel, pixels numbered 1...20
     let k = 3  // the kernel size; stride 1, no padding
-    let columns = im2col(toy, kernelSize: k, stride: 1, padding: 0)  // (1·K·K, H′·W′) = (9, 2·3)
+    let columns = try im2col(toy, kernelSize: k, stride: 1, padding: 0)  // (1·K·K, H′·W′) = (9, 2·3)
     let (outHeight, outWidth) = (4 - k + 1, 5 - k + 1)
     func patch(_ y: Int, _ x: Int) -> [[Double]] {
       (0..<k).map { i in (0..<k).map { j in Double(toy[0, y + i, x + j]) } }
@@ -55,7 +55,7 @@ struct FastConvolution: Chapter {
       }
     }
     // col2im of all ones counts how many patches read each pixel: the copies im2col makes.
-    let copies = col2im(Tensor(repeating: 1, shape: columns.shape), channels: 1, height: 4, width: 5,
+    let copies = try col2im(Tensor(repeating: 1, shape: columns.shape), channels: 1, height: 4, width: 5,
                         kernelSize: k, stride: 1, padding: 0)
     page.number("column matrix rows (C·K·K)", columns.shape[0], key: "toy_rows")
     page.number("column matrix columns (H′·W′)", columns.shape[1], key: "toy_columns")
@@ -145,11 +145,11 @@ struct FastConvolution: Chapter {
       let fastForward = try timer.measure {
         _ = try Conv2D.im2colForward(input: input, weight: weight, bias: bias, stride: 1, padding: layer.p)
       }.best
-      let directBackward = directTimer.measure {
-        _ = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
+      let directBackward = try directTimer.measure {
+        _ = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
       }.best
-      let fastBackward = timer.measure {
-        _ = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
+      let fastBackward = try timer.measure {
+        _ = try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: layer.p)
       }.best
       forwardSpeedups.append(directForward / fastForward)
       backwardSpeedups.append(directBackward / fastBackward)
@@ -349,8 +349,8 @@ struct FastConvolution: Chapter {
       let reference = try Conv2D.directForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
       let fast = try Conv2D.im2colForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
       let gradOutput = Tensor(randomNormal: reference.shape, using: &checkGenerator)
-      let slow = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
-      let quickGradients = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+      let slow = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+      let quickGradients = try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
       let forwardError = relativeDifference(fast, reference)
       let backwardError = max(relativeDifference(quickGradients.gradInput, slow.gradInput),
                               relativeDifference(quickGradients.gradWeight, slow.gradWeight),

@@ -29,7 +29,7 @@ struct FFTAndWinograd: Chapter {
 
     // Step 1: a digit, a kernel and their product in the frequency domain.
     page.step("Image, kernel and product spectra")
-    let test = try page.dataset(.test)
+    let test = try page.dataset(.test, atLeast: 1, for: "a digit to transform")
     let digit = test.image(0)  // (28, 28)
     let sobel = Tensor(shape: [1, 1, 3, 3], scalars: [-1, 0, 1, -2, 0, 2, -1, 0, 1])  // Sobel x: vertical edges
     let side = 32  // the smallest power of two ≥ 28 (no padding), so no output wraps around
@@ -176,7 +176,7 @@ struct FFTAndWinograd: Chapter {
         // One forward and one backward pass: what a training step costs this layer.
         let seconds = try (algorithm == .direct ? directTimer : timer).measure {
           _ = try Self.forward(algorithm, input: input, weight: weight, padding: padding)
-          _ = Self.backward(algorithm, gradOutput: gradOutput, input: input, weight: weight, padding: padding)
+          _ = try Self.backward(algorithm, gradOutput: gradOutput, input: input, weight: weight, padding: padding)
         }.best
         times[algorithm, default: []].append(seconds)
         row.append(milliseconds(seconds))
@@ -270,20 +270,20 @@ struct FFTAndWinograd: Chapter {
       let bias = Tensor(randomNormal: [o], using: &checkGenerator)
       let reference = try Conv2D.directForward(input: x, weight: weight, bias: bias, stride: stride, padding: padding)
       let dy = Tensor(randomNormal: reference.shape, using: &checkGenerator)
-      let slow = Conv2D.directBackward(gradOutput: dy, input: x, weight: weight, stride: stride, padding: padding)
+      let slow = try Conv2D.directBackward(gradOutput: dy, input: x, weight: weight, stride: stride, padding: padding)
       func backwardError(_ fast: (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor)) -> Float {
         max(relativeDifference(fast.gradInput, slow.gradInput), relativeDifference(fast.gradWeight, slow.gradWeight),
             relativeDifference(fast.gradBias, slow.gradBias))
       }
       let fftF = relativeDifference(try Conv2D.fftForward(input: x, weight: weight, bias: bias, stride: stride, padding: padding), reference)
-      let fftB = backwardError(Conv2D.fftBackward(gradOutput: dy, input: x, weight: weight, stride: stride, padding: padding))
+      let fftB = backwardError(try Conv2D.fftBackward(gradOutput: dy, input: x, weight: weight, stride: stride, padding: padding))
       fftForwardError = max(fftForwardError, fftF)
       fftBackwardError = max(fftBackwardError, fftB)
       var winogradText = ["—", "—"]
       if Conv2D.winogradApplies(kernelSize: k, stride: stride) {
         let wF = relativeDifference(
           try Conv2D.winogradForward(input: x, weight: weight, bias: bias, stride: stride, padding: padding), reference)
-        let wB = backwardError(Conv2D.winogradBackward(gradOutput: dy, input: x, weight: weight, stride: stride, padding: padding))
+        let wB = backwardError(try Conv2D.winogradBackward(gradOutput: dy, input: x, weight: weight, stride: stride, padding: padding))
         winogradForwardError = max(winogradForwardError, wF)
         winogradBackwardError = max(winogradBackwardError, wB)
         winogradText = [formatted(wF, .scientific(1)), formatted(wB, .scientific(1))]
@@ -380,12 +380,12 @@ struct FFTAndWinograd: Chapter {
 
   static func backward(
     _ algorithm: ConvolutionAlgorithm, gradOutput: Tensor, input: Tensor, weight: Tensor, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
     switch algorithm {
-    case .direct: Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    case .fft: Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    case .winograd: Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    case .im2col, .automatic: Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
+    case .direct: try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
+    case .fft: try Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
+    case .winograd: try Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
+    case .im2col, .automatic: try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
     }
   }
 

@@ -156,7 +156,7 @@ struct Optimizers: ExperimentChapter {
       let name = try run.string("name")
       let settings = try run.child("settings")
       var generator = SeededGenerator(seed: 0)
-      let layer = Dense(inputSize: 3, outputSize: 2, using: &generator)
+      let layer = try Dense(inputSize: 3, outputSize: 2, using: &generator)
       layer.weight.value = try fixture.tensor("weight")
       layer.bias.value = try fixture.tensor("bias")
       let optimizer = try Self.optimizer(named: name, settings: settings, parameters: layer.parameters)
@@ -164,7 +164,7 @@ struct Optimizers: ExperimentChapter {
       for (weight, bias) in zip(try run.tensors("weights"), try run.tensors("biases")) {
         optimizer.zeroGrad()
         let (_, gradient) = try meanSquaredError(try layer.forward(input, mode: .training), target)
-        _ = layer.backward(gradient)
+        _ = try layer.backward(gradient)
         optimizer.step()
         worst = max(worst, layer.weight.value.maxAbsDifference(weight), layer.bias.value.maxAbsDifference(bias))
       }
@@ -313,7 +313,7 @@ struct Optimizers: ExperimentChapter {
   /// Training data for this run: the whole set (full) or a slice (quick).
   func data(_ page: Page) throws -> (train: Dataset, test: Dataset) {
     let train = try page.dataset(.train), test = try page.dataset(.test)
-    if page.isQuick { return (train.subset(0..<min(5_000, train.count)), test.subset(0..<min(1_000, test.count))) }
+    if page.isQuick { return (try train.subset(0..<min(5_000, train.count)), try test.subset(0..<min(1_000, test.count))) }
     return (train, test)
   }
 
@@ -323,7 +323,8 @@ struct Optimizers: ExperimentChapter {
     _ model: Sequential, optimizer: any Optimizer, schedule: (any LearningRateSchedule)?, steps: Int,
     train: Dataset, page: Page, label: String
   ) throws -> (losses: [Float], seconds: Double, diverged: Bool) {
-    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: knobs.batchSize, seed: page.seed, schedule: schedule)
+    let trainer = try Trainer(
+      model: model, optimizer: optimizer, batchSize: knobs.batchSize, seed: page.seed, schedule: schedule)
     let batches = MiniBatches(count: train.count, batchSize: knobs.batchSize, seed: page.seed)
     let progress = page.progress(label, total: steps)
     var losses: [Float] = []
@@ -337,7 +338,13 @@ struct Optimizers: ExperimentChapter {
       if position == order.count { epoch += 1; order = batches.batches(epoch: epoch); position = 0 }
       let batch = order[position]
       position += 1
-      let (loss, _) = try trainer.step(images: gather(images: train.images, indices: batch), labels: batch.map { train.labels[$0] })
+      // The trainer refuses a non-finite loss (or output) with an error; here that is a result, divergence.
+      let loss: Float
+      do {
+        loss = try trainer.step(images: gather(images: train.images, indices: batch), labels: batch.map { train.labels[$0] }).loss
+      } catch let error as CNNError where error.description.contains("is not a finite number") {
+        loss = .nan
+      }
       guard loss.isFinite else {
         progress.finish(status: "diverged at step \(step)")
         return (losses, Self.seconds(clock.now - start), true)
@@ -376,12 +383,11 @@ struct Optimizers: ExperimentChapter {
     var entries: [RaceEntry] = []
     for contender in raceContenders() {
       var generator = page.generator(stream: 111)
-      let model = Models.leNet5(using: &generator)
+      let model = try Models.leNet5(using: &generator)
       let optimizer = contender.make(model.parameters)
       let run = try trainSteps(model, optimizer: optimizer, schedule: nil, steps: steps, train: train, page: page,
                           label: contender.name)
-      let accuracy = run.diverged ? 0 : Double(try Trainer(model: model, optimizer: optimizer, batchSize: 1000, seed: page.seed)
-        .evaluate(images: test.images, labels: test.labels))
+      let accuracy = run.diverged ? 0 : Double(try CNN.accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
       // The cost of the update alone: a few more steps on the last gradients (the model is done).
       // The fastest of 20 single timings: the machine's other load only ever adds time.
       let clock = ContinuousClock()
@@ -446,7 +452,7 @@ struct Optimizers: ExperimentChapter {
     let finder = try LearningRateFinder(
       startRate: knobs.finderStart, endRate: knobs.finderEnd, steps: steps, smoothing: knobs.finderSmoothing)
     var generator = page.generator(stream: 112)
-    let model = Models.leNet5(using: &generator)
+    let model = try Models.leNet5(using: &generator)
     let optimizer = SGD(parameters: model.parameters, learningRate: knobs.finderStart, momentum: knobs.momentum)
     let result = try finder.run(model: model, optimizer: optimizer, images: train.images, labels: train.labels,
                                 batchSize: knobs.batchSize, seed: page.seed)
@@ -511,11 +517,10 @@ struct Optimizers: ExperimentChapter {
     var constantRun: (losses: [Float], diverged: Bool) = ([], true)
     for (index, (name, schedule)) in schedules.enumerated() {
       var generator = page.generator(stream: 111)
-      let model = Models.leNet5(using: &generator)
+      let model = try Models.leNet5(using: &generator)
       let optimizer = SGD(parameters: model.parameters, learningRate: suggested, momentum: knobs.momentum)
       let run = try trainSteps(model, optimizer: optimizer, schedule: schedule, steps: steps, train: train, page: page, label: name)
-      let accuracy = run.diverged ? 0 : Double(try Trainer(model: model, optimizer: optimizer, batchSize: 1000, seed: page.seed)
-        .evaluate(images: test.images, labels: test.labels))
+      let accuracy = run.diverged ? 0 : Double(try CNN.accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
       let tail = max(1, steps / 10)
       let finalLoss = run.losses.suffix(tail).reduce(0, +) / Float(max(1, min(tail, run.losses.count)))
       if index == 0 { constantRun = (run.losses, run.diverged) }
@@ -575,7 +580,7 @@ struct Optimizers: ExperimentChapter {
         """)
     }
     let (train, _) = try data(page)
-    let sample = train.subset(0..<min(page.isQuick ? 200 : 500, train.count))
+    let sample = try train.subset(0..<min(page.isQuick ? 200 : 500, train.count))
     // Two random directions, each tensor scaled to the norm of the weights it perturbs (per output
     // unit, "filter normalisation", Li et al. 2018, https://arxiv.org/abs/1712.09913); biases stay put.
     var generator = page.generator(stream: 113)

@@ -22,6 +22,17 @@ extension Page {
   public func dataset(_ split: Dataset.Split) throws -> Dataset {
     try cache.value("dataset.\(split.rawValue)") { try Dataset.load(dataSource, split: split) }
   }
+
+  /// One split of the run's dataset, or a one-line error when it holds fewer than `minimum`
+  /// images (a small `--data` folder): `purpose` says what the chapter needs them for.
+  public func dataset(_ split: Dataset.Split, atLeast minimum: Int, for purpose: String) throws -> Dataset {
+    let data = try dataset(split)
+    guard data.count >= minimum else {
+      let kind = split == .train ? "training" : "test"
+      throw CNNError("needs at least \(minimum) \(kind) images (\(purpose)), got \(data.count) in \(data.name)")
+    }
+    return data
+  }
 }
 
 /// The package's root folder, found from this source file (the lessons run from a checkout).

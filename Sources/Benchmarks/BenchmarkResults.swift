@@ -85,7 +85,7 @@ public struct BenchmarkResults: Sendable, Equatable {
       throw error
     } catch {
       try? FileManager.default.removeItem(at: temporary)
-      throw CNNError("cannot write benchmark results to \(path): \(error.localizedDescription)")
+      throw CNNError("cannot write benchmark results to \(path): \(writeProblem(at: path))")
     }
   }
 

@@ -9,7 +9,7 @@ extension BenchmarkSuite {
     var generator = SeededGenerator(seed: options.seed)
     let timer = Benchmark(repetitions: options.repetitions)
     for shape in options.convolutionShapes {
-      let layer = Conv2D(
+      let layer = try Conv2D(
         inChannels: shape.inChannels, outChannels: shape.outChannels, kernelSize: shape.kernelSize,
         padding: shape.padding, using: &generator)
       let input = Tensor(randomUniform: [shape.batch, shape.inChannels, shape.size, shape.size], in: -1...1, using: &generator)
@@ -24,7 +24,7 @@ extension BenchmarkSuite {
       record(key + ".fwd.ms", try timer.measure { _ = try layer.forward(input, mode: .inference) }.milliseconds)
       record(key + ".fwdbwd.ms", try timer.measure {
         _ = try layer.forward(input, mode: .training)
-        _ = layer.backward(gradOutput)
+        _ = try layer.backward(gradOutput)
       }.milliseconds)
 
       guard options.perAlgorithm else { continue }
@@ -36,7 +36,7 @@ extension BenchmarkSuite {
         // rather than timed for minutes.
         let trial = try Benchmark.time {
           _ = try layer.forward(input, mode: .training)
-          _ = layer.backward(gradOutput)
+          _ = try layer.backward(gradOutput)
         }
         if trial > 3 {
           log("  \(key).\(algorithm.rawValue): one forward+backward took \(Int(trial)) s; not timed further")
@@ -46,7 +46,7 @@ extension BenchmarkSuite {
         record(algorithmKey + ".fwd.ms", try timer.measure { _ = try layer.forward(input, mode: .inference) }.milliseconds)
         record(algorithmKey + ".fwdbwd.ms", try timer.measure {
           _ = try layer.forward(input, mode: .training)
-          _ = layer.backward(gradOutput)
+          _ = try layer.backward(gradOutput)
         }.milliseconds)
       }
       layer.algorithm = .automatic
@@ -59,13 +59,13 @@ extension BenchmarkSuite {
   private func runPooling(on shape: [Int], generator: inout SeededGenerator) throws {
     log("pool (b): 2x2 max pooling on \(shape)")
     let timer = Benchmark(repetitions: options.repetitions)
-    let pool = MaxPool2D(kernelSize: 2)
+    let pool = try MaxPool2D(kernelSize: 2)
     let input = Tensor(randomUniform: shape, in: -1...1, using: &generator)
     let gradOutput = Tensor(randomUniform: try pool.forward(input, mode: .inference).shape, in: -1...1, using: &generator)
     record("pool.b.fwd.ms", try timer.measure { _ = try pool.forward(input, mode: .inference) }.milliseconds)
     record("pool.b.fwdbwd.ms", try timer.measure {
       _ = try pool.forward(input, mode: .training)
-      _ = pool.backward(gradOutput)
+      _ = try pool.backward(gradOutput)
     }.milliseconds)
   }
 }

@@ -20,7 +20,7 @@ extension BenchmarkSuite {
       let seconds = try Benchmark.time {
         for batch in batches[range] {
           let labels = batch.map { data.labels[$0] }
-          let (loss, _) = try trainer.step(images: gather(images: data.images, indices: batch), labels: labels)
+          let (loss, _) = try trainer.step(images: try gather(images: data.images, indices: batch), labels: labels)
           guard loss.isFinite else { throw CNNError("benchmark training diverged: loss \(loss)") }
           images += batch.count
         }
@@ -36,9 +36,9 @@ extension BenchmarkSuite {
     return (Figure(best: sorted.last!, median: median), Double(totalImages) / totalSeconds)
   }
 
-  private func trainer(for model: Layer) -> Trainer {
-    let optimizer = SGD(parameters: model.parameters, learningRate: options.learningRate, momentum: options.momentum)
-    return Trainer(model: model, optimizer: optimizer, batchSize: options.batchSize, seed: options.seed)
+  private func trainer(for model: Layer) throws -> Trainer {
+    let optimizer = try SGD(parameters: model.parameters, learningRate: options.learningRate, momentum: options.momentum)
+    return try Trainer(model: model, optimizer: optimizer, batchSize: options.batchSize, seed: options.seed)
   }
 
   // MARK: - LeNet-5
@@ -47,9 +47,9 @@ extension BenchmarkSuite {
     let data = try training()
     let testData = try test()
     var generator = SeededGenerator(seed: options.seed)
-    let model = Models.leNet5(using: &generator)
-    let trainer = trainer(for: model)
-    var batches = MiniBatches(count: data.count, batchSize: options.batchSize, seed: options.seed).batches(epoch: 0)
+    let model = try Models.leNet5(using: &generator)
+    let trainer = try trainer(for: model)
+    var batches = try MiniBatches(count: data.count, batchSize: options.batchSize, seed: options.seed).batches(epoch: 0)
     if let limit = options.lenetBatches { batches = Array(batches.prefix(limit)) }
     log("lenet: LeNet-5, batch \(options.batchSize), SGD lr \(options.learningRate) momentum \(options.momentum), "
         + "\(batches.count) batches" + (options.lenetBatches == nil ? " (one epoch)" : ""))
@@ -68,14 +68,14 @@ extension BenchmarkSuite {
   func runModern() throws {
     let data = try training()
     var generator = SeededGenerator(seed: options.seed)
-    let model = Models.modernConvNet(using: &generator)
-    let trainer = trainer(for: model)
-    let epoch = MiniBatches(count: data.count, batchSize: options.batchSize, seed: options.seed).batches(epoch: 0)
+    let model = try Models.modernConvNet(using: &generator)
+    let trainer = try trainer(for: model)
+    let epoch = try MiniBatches(count: data.count, batchSize: options.batchSize, seed: options.seed).batches(epoch: 0)
     var batches = epoch
     if !options.fullEpoch {
       // A few untimed batches first: the first passes allocate workspaces and fault in pages.
       for batch in epoch.prefix(options.warmupBatches) {
-        try trainer.step(images: gather(images: data.images, indices: batch), labels: batch.map { data.labels[$0] })
+        try trainer.step(images: try gather(images: data.images, indices: batch), labels: batch.map { data.labels[$0] })
       }
       let timed = options.modernBatchesPerRepetition * options.repetitions
       batches = Array(epoch.dropFirst(options.warmupBatches).prefix(timed))
@@ -102,7 +102,7 @@ extension BenchmarkSuite {
     log("inference: \(testData.count) test images at batch \(options.inferenceBatchSize)")
     var generator = SeededGenerator(seed: options.seed)
     let networks: [(String, Layer)] = [
-      ("lenet", Models.leNet5(using: &generator)), ("modern", Models.modernConvNet(using: &generator)),
+      ("lenet", try Models.leNet5(using: &generator)), ("modern", try Models.modernConvNet(using: &generator)),
     ]
     for (name, model) in networks {
       // Warm-up: one batch (workspaces, page faults), not a whole pass over the test set.

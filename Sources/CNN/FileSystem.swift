@@ -9,7 +9,7 @@ public func writeAtomically(_ text: String, to path: String) throws {
   do {
     try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
   } catch {
-    throw CNNError("cannot write \(path): \(systemReason(error))")
+    throw CNNError("cannot write \(path): \(writeProblem(at: path))")
   }
   if rename(temporary, path) != 0 {
     let reason = String(cString: strerror(errno))

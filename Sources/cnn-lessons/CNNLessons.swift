@@ -69,8 +69,11 @@ extension CNNLessons {
     @Flag(name: .long, help: "Small data and few steps, so each chapter runs in seconds.")
     var quick = false
 
-    @Option(name: .long, help: "Seed of every random draw.")
-    var seed: UInt64 = RunOptions.defaultSeed
+    // Read as text, unconditionally: otherwise `--seed -5` reads as a missing value followed by
+    // an unknown option `-5`, and the message never says what a seed may be.
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Seed of every random draw: an integer from 0 to \(UInt64.max).", valueName: "N"))
+    var seed: String = String(RunOptions.defaultSeed)
 
     @Option(name: .long, help: ArgumentHelp(
       "A folder of MNIST-named IDX files (raw or .gz) to use instead of the bundled MNIST.",
@@ -85,8 +88,11 @@ extension CNNLessons {
       if chapters.isEmpty {
         throw CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`")
       }
+      guard let seedValue = UInt64(seed) else {
+        throw CNNError("--seed must be a non-negative integer from 0 to \(UInt64.max), got '\(seed)'")
+      }
       let options = RunOptions(
-        outputDirectory: output, isQuick: quick, seed: seed, dataFolder: data, dataset: dataset)
+        outputDirectory: output, isQuick: quick, seed: seedValue, dataFolder: data, dataset: dataset)
       let outcomes = try LessonRunner.run(LessonRunner.chapters(matching: chapters), options: options)
       if !outcomes.allSatisfy(\.summary.passed) { throw ExitCode(1) }
     }

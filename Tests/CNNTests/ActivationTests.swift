@@ -40,5 +40,5 @@ func flattenGradient() throws {
   let flatten = Flatten()
   let y = try flatten.forward(Tensor(zeros: [2, 3, 4, 5]), mode: .training)
   #expect(y.shape == [2, 60])
-  #expect(flatten.backward(y).shape == [2, 3, 4, 5])
+  #expect(try flatten.backward(y).shape == [2, 3, 4, 5])
 }

@@ -4,7 +4,7 @@ import Testing
 @Test("BatchNorm2D backward (training mode) matches numerical gradient",
       arguments: [[2, 1, 3, 4], [1, 3, 4, 3], [4, 3, 2, 5]])
 func batchNormGradient(_ shape: [Int]) throws {
-  let norm = BatchNorm2D(channels: shape[1])
+  let norm = try BatchNorm2D(channels: shape[1])
   var rng = SeededGenerator(seed: 9)
   // Non-trivial γ, β so every term of the backward formula matters.
   norm.scale.value = Tensor(randomUniform: [shape[1]], in: 0.5...1.5, using: &rng)
@@ -14,7 +14,7 @@ func batchNormGradient(_ shape: [Int]) throws {
 
 @Test("BatchNorm2D inference mode: gradient check with running statistics")
 func batchNormInferenceGradient() throws {
-  let norm = BatchNorm2D(channels: 3)
+  let norm = try BatchNorm2D(channels: 3)
   var rng = SeededGenerator(seed: 10)
   _ = try norm.forward(Tensor(randomNormal: [4, 3, 3, 3], mean: 1, standardDeviation: 2, using: &rng), mode: .training)
   let x = try norm.forward(Tensor(randomNormal: [2, 3, 3, 3], using: &rng), mode: .inference)
@@ -24,7 +24,7 @@ func batchNormInferenceGradient() throws {
 
 @Test("BatchNorm2D training output has per-channel mean 0 and variance 1")
 func batchNormStatistics() throws {
-  let norm = BatchNorm2D(channels: 3)
+  let norm = try BatchNorm2D(channels: 3)
   var rng = SeededGenerator(seed: 11)
   let x = Tensor(randomNormal: [4, 3, 5, 5], mean: 3, standardDeviation: 2, using: &rng)
   let y = try norm.forward(x, mode: .training)
@@ -40,7 +40,7 @@ func batchNormStatistics() throws {
 
 @Test("BatchNorm2D running statistics follow PyTorch's convention (unbiased variance)")
 func batchNormRunningStatistics() throws {
-  let norm = BatchNorm2D(channels: 1, momentum: 0.1)
+  let norm = try BatchNorm2D(channels: 1, momentum: 0.1)
   // One channel, M = 4 values: mean 2.5, biased variance 1.25, unbiased 5/3.
   let x = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
   _ = try norm.forward(x, mode: .training)

@@ -19,7 +19,7 @@ struct BatchNormFixtureTests {
   func batchNorm() throws {
     let fixture = try Fixture.named("batchnorm2d")
     let scale = try fixture.tensor("scale")
-    let layer = BatchNorm2D(
+    let layer = try BatchNorm2D(
       channels: scale.count, momentum: try fixture.float("momentum"), epsilon: try fixture.float("epsilon"))
     layer.scale.value = scale
     layer.offset.value = try fixture.tensor("offset")
@@ -28,7 +28,7 @@ struct BatchNormFixtureTests {
       layer.zeroGrad()
       let output = try layer.forward(try step.tensor("input"), mode: .training)
       expectClose(try step.tensor("output"), output, tolerance: Self.tolerance, label: "\(label).output")
-      let gradInput = layer.backward(try step.tensor("gradOutput"))
+      let gradInput = try layer.backward(try step.tensor("gradOutput"))
       expectClose(try step.tensor("gradInput"), gradInput, tolerance: Self.tolerance, label: "\(label).gradInput")
       expectClose(
         try step.tensor("gradScale"), layer.scale.grad, tolerance: Self.tolerance, label: "\(label).gradScale")

@@ -6,9 +6,9 @@ private func temporaryPath(_ name: String) -> String {
   FileManager.default.temporaryDirectory.appendingPathComponent("cnn-\(name)-\(getpid()).ckpt").path
 }
 
-private func smallModel(seed: UInt64) -> Sequential {
+private func smallModel(seed: UInt64) throws -> Sequential {
   var rng = SeededGenerator(seed: seed)
-  return Sequential(BatchNorm2D(channels: 2), Flatten(), Dense(inputSize: 18, outputSize: 4, using: &rng))
+  return Sequential(try BatchNorm2D(channels: 2), Flatten(), try Dense(inputSize: 18, outputSize: 4, using: &rng))
 }
 
 /// Every parameter and buffer value of a model, for bit-for-bit comparisons.
@@ -20,12 +20,12 @@ private func snapshot(_ model: Layer) -> [[UInt32]] {
 func checkpointRoundTrip() throws {
   let path = temporaryPath("roundtrip")
   defer { try? FileManager.default.removeItem(atPath: path) }
-  let source = smallModel(seed: 1)
+  let source = try smallModel(seed: 1)
   var rng = SeededGenerator(seed: 2)
   _ = try source.forward(Tensor(randomNormal: [4, 2, 3, 3], using: &rng), mode: .training)  // move running stats
   try Checkpoint.save(source, to: path)
   #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
-  let target = smallModel(seed: 99)
+  let target = try smallModel(seed: 99)
   #expect(snapshot(target) != snapshot(source))
   try Checkpoint.load(into: target, from: path)
   #expect(snapshot(target) == snapshot(source))
@@ -54,9 +54,9 @@ private func expectRefused(_ bytes: [UInt8], into model: Layer, _ label: String,
 func checkpointRefusals() throws {
   let path = temporaryPath("good")
   defer { try? FileManager.default.removeItem(atPath: path) }
-  try Checkpoint.save(smallModel(seed: 3), to: path)
+  try Checkpoint.save(try smallModel(seed: 3), to: path)
   let good = [UInt8](FileManager.default.contents(atPath: path)!)
-  let model = smallModel(seed: 4)
+  let model = try smallModel(seed: 4)
 
   for cut in [0, 5, 12, 40, good.count / 2, good.count - 1] {
     try expectRefused(Array(good.prefix(cut)), into: model, "truncated at \(cut)")
@@ -69,13 +69,13 @@ func checkpointRefusals() throws {
   try expectRefused(good + [0], into: model, "trailing byte")
   // Same names, different shapes.
   var rng = SeededGenerator(seed: 5)
-  let wider = Sequential(BatchNorm2D(channels: 2), Flatten(), Dense(inputSize: 18, outputSize: 5, using: &rng))
+  let wider = Sequential(try BatchNorm2D(channels: 2), Flatten(), try Dense(inputSize: 18, outputSize: 5, using: &rng))
   let widerPath = temporaryPath("wider")
   defer { try? FileManager.default.removeItem(atPath: widerPath) }
   try Checkpoint.save(wider, to: widerPath)
   try expectRefused([UInt8](FileManager.default.contents(atPath: widerPath)!), into: model, "wrong shape")
   // A different architecture.
-  try expectRefused([UInt8](FileManager.default.contents(atPath: path)!), into: Sequential(Flatten(), Dense(inputSize: 18, outputSize: 4, using: &rng)), "wrong model")
+  try expectRefused([UInt8](FileManager.default.contents(atPath: path)!), into: Sequential(Flatten(), try Dense(inputSize: 18, outputSize: 4, using: &rng)), "wrong model")
   #expect(throws: CNNError.self) { try Checkpoint.load(into: model, from: temporaryPath("missing")) }
   #expect(throws: CNNError.self) { try Checkpoint.save(model, to: "/nonexistent-folder/x.ckpt") }
 }
@@ -84,7 +84,7 @@ func checkpointRefusals() throws {
 func checkpointHeader() throws {
   let path = temporaryPath("header")
   defer { try? FileManager.default.removeItem(atPath: path) }
-  let model = smallModel(seed: 6)
+  let model = try smallModel(seed: 6)
   let metadata = ["architecture": "BatchNorm2D → Flatten → Dense(18→4)", "seed": "42", "ünïcode": "ok"]
   try Checkpoint.save(model, to: path, metadata: metadata)
   let header = try Checkpoint.header(at: path)
@@ -101,7 +101,7 @@ func checkpointHeader() throws {
   Checkpoint.append(Checkpoint.checksum(bytes[...]), to: &bytes)
   _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
   #expect(try Checkpoint.header(at: path).metadata.isEmpty)
-  let reloaded = smallModel(seed: 7)
+  let reloaded = try smallModel(seed: 7)
   try Checkpoint.load(into: reloaded, from: path)
   #expect(snapshot(reloaded) == snapshot(model))
 

@@ -54,7 +54,7 @@ struct Conv2DFixtureTests {
     let c = try Case(name)
     let output = try Conv2D.directForward(
       input: c.input, weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding)
-    let grads = Conv2D.directBackward(
+    let grads = try Conv2D.directBackward(
       gradOutput: c.gradOutput, input: c.input, weight: c.weight, stride: c.stride, padding: c.padding)
     c.check(output: output, gradInput: grads.gradInput, gradWeight: grads.gradWeight, gradBias: grads.gradBias,
             label: "direct")
@@ -65,7 +65,7 @@ struct Conv2DFixtureTests {
     let c = try Case(name)
     let output = try Conv2D.im2colForward(
       input: c.input, weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding)
-    let grads = Conv2D.im2colBackward(
+    let grads = try Conv2D.im2colBackward(
       gradOutput: c.gradOutput, input: c.input, weight: c.weight, stride: c.stride, padding: c.padding)
     c.check(output: output, gradInput: grads.gradInput, gradWeight: grads.gradWeight, gradBias: grads.gradBias,
             label: "im2col")
@@ -76,13 +76,13 @@ struct Conv2DFixtureTests {
   func layer(name: String, algorithm: ConvolutionAlgorithm) throws {
     let c = try Case(name)
     var rng = SeededGenerator(seed: 7)
-    let layer = Conv2D(
+    let layer = try Conv2D(
       inChannels: c.weight.shape[1], outChannels: c.weight.shape[0], kernelSize: c.weight.shape[2],
       stride: c.stride, padding: c.padding, usesBias: c.bias != nil, algorithm: algorithm, using: &rng)
     layer.weight.value = c.weight
     if let bias = c.bias { layer.bias.value = bias }
     let output = try layer.forward(c.input, mode: .training)
-    let gradInput = layer.backward(c.gradOutput)
+    let gradInput = try layer.backward(c.gradOutput)
     c.check(output: output, gradInput: gradInput, gradWeight: layer.weight.grad,
             gradBias: c.bias == nil ? nil : layer.bias.grad, label: "layer(\(algorithm))")
   }
@@ -97,7 +97,7 @@ struct Conv2DFixtureTests {
     let output = try Conv2D.directForward(
       input: input, weight: weight, bias: Tensor(shape: [1], scalars: [0.5]), stride: 1, padding: 0)
     #expect(output == Tensor(shape: [1, 1, 2, 2], scalars: [-3.5, -3.5, -3.5, -3.5]))
-    let grads = Conv2D.directBackward(
+    let grads = try Conv2D.directBackward(
       gradOutput: Tensor(repeating: 1, shape: [1, 1, 2, 2]), input: input, weight: weight, stride: 1, padding: 0)
     #expect(grads.gradInput.scalars == [1, 1, 0, 1, 0, -1, 0, -1, -1])
     #expect(grads.gradWeight.scalars == [12, 16, 24, 28])

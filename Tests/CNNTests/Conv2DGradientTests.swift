@@ -9,7 +9,7 @@ import Testing
 func conv2DLayerGradient(_ c: ConvCase) throws {
   for algorithm in ConvolutionAlgorithm.allCases {
     var rng = SeededGenerator(seed: 21)
-    let conv = Conv2D(
+    let conv = try Conv2D(
       inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernelSize,
       stride: c.stride, padding: c.padding, algorithm: algorithm, using: &rng)
     conv.bias.value = Tensor(randomNormal: [c.outChannels], using: &rng)
@@ -24,7 +24,7 @@ func conv2DLayerGradient(_ c: ConvCase) throws {
 @Test("Conv2D and the planted bug agree forward; only the bug fails the check")
 func conv2DVersusPlantedBug() throws {
   var rngA = SeededGenerator(seed: 40), rngB = SeededGenerator(seed: 40)
-  let conv = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, using: &rngA)
+  let conv = try Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, using: &rngA)
   let bug = PlantedBug.unflippedConvolution(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, using: &rngB)
   conv.weight.value = bug.parameters[0].value
   conv.bias.value = bug.parameters[1].value

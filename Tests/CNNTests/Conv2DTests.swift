@@ -73,7 +73,7 @@ func outputSizeRule() throws {
   #expect(try Conv2D.outputSize(input: 7, kernelSize: 3, stride: 2, padding: 1) == 4)
   #expect(try Conv2D.outputSize(input: 8, kernelSize: 3, stride: 2, padding: 0) == 3)
   var rng = SeededGenerator(seed: 1)
-  let layer = Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, using: &rng)
+  let layer = try Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, using: &rng)
   #expect(throws: CNNError("Conv2D(1→6, 5x5): input 3x3 with padding 0 is smaller than the 5x5 kernel")) {
     try layer.forward(Tensor(zeros: [1, 1, 3, 3]), mode: .inference)
   }
@@ -83,7 +83,7 @@ func outputSizeRule() throws {
 @Test("Conv2D rejects inputs with the wrong rank or channel count, naming the layer and shape")
 func conv2DShapeErrors() throws {
   var rng = SeededGenerator(seed: 2)
-  let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, using: &rng)
+  let layer = try Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, using: &rng)
   #expect(throws: CNNError.shape("Conv2D(3→4, 3x3, pad 1)", expected: "(N, 3, H, W)", got: [2, 1, 8, 8])) {
     try layer.forward(Tensor(zeros: [2, 1, 8, 8]), mode: .inference)
   }
@@ -102,7 +102,7 @@ private func fakeLoss(_ output: Tensor, _ gradOutput: Tensor) -> Double {
 @Test("directBackward matches central differences", arguments: convolutionCases.prefix(8))
 func directBackwardNumerically(_ shape: ConvolutionCase) throws {
   let (input, weight, bias, gradOutput) = try shape.operands(seed: 10)
-  let analytic = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let analytic = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   // The convolution is linear in each of input, weight and bias, so the central difference has no
   // truncation error at any step; only the Float rounding of the forward pass (relative ~1e-7 of
   // a loss of size ~10-100) divided by 2h remains, so a large step is best: h = 0.5. Measured max
@@ -155,25 +155,25 @@ func im2colForwardMatchesDirect(_ shape: ConvolutionCase) throws {
 @Test("im2col + GEMM backward equals direct", arguments: convolutionCases)
 func im2colBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 30)
-  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
-  let fast = Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let direct = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let fast = try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
   expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
   expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
 }
 
 @Test("im2col lays out patches as columns and col2im is its adjoint")
-func im2colLayout() {
+func im2colLayout() throws {
   // 1 channel, 3x3 image 1...9, 2x2 kernel, stride 1: four patches of four pixels.
   let image = Tensor(shape: [1, 3, 3], scalars: (1...9).map(Float.init))
-  let columns = im2col(image, kernelSize: 2, stride: 1, padding: 0)
+  let columns = try im2col(image, kernelSize: 2, stride: 1, padding: 0)
   #expect(columns == Tensor([[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]]))
   // Adjoint: <im2col(x), y> = <x, col2im(y)> for random x and y, with padding and stride.
   var rng = SeededGenerator(seed: 3)
   let x = Tensor(randomNormal: [2, 5, 6], using: &rng)
-  let cols = im2col(x, kernelSize: 3, stride: 2, padding: 1)
+  let cols = try im2col(x, kernelSize: 3, stride: 2, padding: 1)
   let y = Tensor(randomNormal: cols.shape, using: &rng)
-  let back = col2im(y, channels: 2, height: 5, width: 6, kernelSize: 3, stride: 2, padding: 1)
+  let back = try col2im(y, channels: 2, height: 5, width: 6, kernelSize: 3, stride: 2, padding: 1)
   let left = zip(cols.scalars, y.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   let right = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   #expect(abs(left - right) < 1e-3)
@@ -185,30 +185,30 @@ func im2colLayout() {
       arguments: ConvolutionAlgorithm.allCases)
 func conv2DLayerAlgorithms(_ algorithm: ConvolutionAlgorithm) throws {
   var rng = SeededGenerator(seed: 4)
-  let reference = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, algorithm: .direct, using: &rng)
+  let reference = try Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, algorithm: .direct, using: &rng)
   reference.bias.value = Tensor(randomNormal: [4], using: &rng)
   rng = SeededGenerator(seed: 4)
-  let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &rng)
+  let layer = try Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &rng)
   layer.bias.value = reference.bias.value
   let input = Tensor(randomNormal: [2, 3, 6, 7], using: &rng)
   let gradOutput = Tensor(randomNormal: [2, 4, 6, 7], using: &rng)
   expectTensorsClose(try layer.forward(input, mode: .training), try reference.forward(input, mode: .training),
                      tolerance: 1e-4, "\(algorithm) output")
-  let gradInput = layer.backward(gradOutput)
-  expectTensorsClose(gradInput, reference.backward(gradOutput), tolerance: 1e-4, "\(algorithm) gradInput")
+  let gradInput = try layer.backward(gradOutput)
+  expectTensorsClose(gradInput, try reference.backward(gradOutput), tolerance: 1e-4, "\(algorithm) gradInput")
   // A second backward adds the same gradient again: parameter gradients accumulate.
-  _ = layer.backward(gradOutput)
-  _ = reference.backward(gradOutput)
+  _ = try layer.backward(gradOutput)
+  _ = try reference.backward(gradOutput)
   expectTensorsClose(layer.weight.grad, reference.weight.grad, tolerance: 1e-4, "\(algorithm) weight.grad")
   expectTensorsClose(layer.bias.grad, reference.bias.grad, tolerance: 1e-4, "\(algorithm) bias.grad")
-  let once = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: layer.weight.value, stride: 1, padding: 0 + 1)
+  let once = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: layer.weight.value, stride: 1, padding: 0 + 1)
   expectTensorsClose(layer.weight.grad, once.gradWeight * 2, tolerance: 1e-4, "\(algorithm) weight.grad twice")
 }
 
 @Test("Conv2D without bias has only a weight parameter and adds nothing")
 func conv2DWithoutBias() throws {
   var rng = SeededGenerator(seed: 5)
-  let layer = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, usesBias: false, using: &rng)
+  let layer = try Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, usesBias: false, using: &rng)
   layer.bias.value = Tensor(repeating: 7, shape: [3])  // ignored
   #expect(layer.parameters.map(\.name) == ["weight"])
   let input = Tensor(randomNormal: [1, 2, 5, 5], using: &rng)
@@ -257,8 +257,8 @@ func winogradForwardMatchesDirect(_ shape: ConvolutionCase) throws {
 @Test("Winograd backward equals direct", arguments: winogradCases)
 func winogradBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 60)
-  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
-  let fast = Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
+  let direct = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
+  let fast = try Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: shape.p)
   expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
   expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
   expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
@@ -270,7 +270,7 @@ func winogradRejectsOtherShapes() throws {
     try Conv2D.winogradForward(input: Tensor(zeros: [1, 1, 8, 8]), weight: Tensor(zeros: [1, 1, 5, 5]), bias: nil, stride: 1, padding: 0)
   }
   var rng = SeededGenerator(seed: 6)
-  let layer = Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 2, algorithm: .winograd, using: &rng)
+  let layer = try Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 2, algorithm: .winograd, using: &rng)
   #expect(layer.resolvedAlgorithm(height: 8, width: 8) == .im2col)
 }
 
@@ -293,8 +293,8 @@ func fftForwardMatchesDirect(_ shape: ConvolutionCase) throws {
 @Test("FFT backward equals direct", arguments: convolutionCases)
 func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
   let (input, weight, _, gradOutput) = try shape.operands(seed: 80)
-  let direct = Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
-  let fast = Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let direct = try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
+  let fast = try Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: shape.s, padding: shape.p)
   expectTensorsClose(fast.gradInput, direct.gradInput, tolerance: 1e-4, "\(shape) gradInput")
   expectTensorsClose(fast.gradWeight, direct.gradWeight, tolerance: 1e-4, "\(shape) gradWeight")
   expectTensorsClose(fast.gradBias, direct.gradBias, tolerance: 1e-4, "\(shape) gradBias")
@@ -303,7 +303,7 @@ func fftBackwardMatchesDirect(_ shape: ConvolutionCase) throws {
 // MARK: - Automatic choice
 
 @Test("automatic picks Winograd for 3x3 stride-1 layers with enough channels, FFT for large kernels, im2col otherwise; a layer can override")
-func automaticAlgorithmRule() {
+func automaticAlgorithmRule() throws {
   let wide = Conv2D.winogradMinimumChannels
   #expect(Conv2D.automaticAlgorithm(inChannels: wide, outChannels: wide, kernelSize: 3, stride: 1, height: 32, width: 32) == .winograd)
   #expect(Conv2D.automaticAlgorithm(inChannels: 1, outChannels: 32, kernelSize: 3, stride: 1, height: 28, width: 28) == .im2col)
@@ -311,7 +311,7 @@ func automaticAlgorithmRule() {
   #expect(Conv2D.automaticAlgorithm(inChannels: 6, outChannels: 16, kernelSize: 5, stride: 1, height: 14, width: 14) == .im2col)
   #expect(Conv2D.automaticAlgorithm(inChannels: 16, outChannels: 16, kernelSize: Conv2D.fftMinimumKernelSize, stride: 1, height: 32, width: 32) == .fft)
   var rng = SeededGenerator(seed: 11)
-  let layer = Conv2D(inChannels: wide, outChannels: wide, kernelSize: 3, padding: 1, using: &rng)
+  let layer = try Conv2D(inChannels: wide, outChannels: wide, kernelSize: 3, padding: 1, using: &rng)
   #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .winograd)
   layer.algorithm = .im2col
   #expect(layer.resolvedAlgorithm(height: 16, width: 16) == .im2col)

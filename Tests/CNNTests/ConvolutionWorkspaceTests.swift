@@ -18,7 +18,7 @@ private let workspaceShapes: [ConvolutionCase] = [
 func workspaceReuseAcrossShapes(_ algorithm: ConvolutionAlgorithm) throws {
   var rng = SeededGenerator(seed: 21)
   // One layer, one padding: the shapes differ in batch and spatial size, which is what resizes the buffers.
-  let shared = Conv2D(inChannels: 3, outChannels: 5, kernelSize: 3, padding: 1, algorithm: algorithm, using: &rng)
+  let shared = try Conv2D(inChannels: 3, outChannels: 5, kernelSize: 3, padding: 1, algorithm: algorithm, using: &rng)
   for (index, shape) in workspaceShapes.enumerated() {
     let padded = ConvolutionCase(n: shape.n, c: 3, o: 5, h: shape.h, w: shape.w, k: 3, s: 1, p: 1)
     let operands = try padded.operands(seed: UInt64(100 + index))
@@ -32,10 +32,10 @@ func workspaceReuseAcrossShapes(_ algorithm: ConvolutionAlgorithm) throws {
     #expect(output.scalars == expected.scalars, "forward differs at shape \(index): \(padded)")
     shared.weight.zeroGrad()
     shared.bias.zeroGrad()
-    let gradInput = shared.backward(operands.gradOutput)
+    let gradInput = try shared.backward(operands.gradOutput)
     let reference = algorithm == .winograd
-      ? Conv2D.winogradBackward(gradOutput: operands.gradOutput, input: operands.input, weight: operands.weight, stride: 1, padding: 1)
-      : Conv2D.im2colBackward(gradOutput: operands.gradOutput, input: operands.input, weight: operands.weight, stride: 1, padding: 1)
+      ? try Conv2D.winogradBackward(gradOutput: operands.gradOutput, input: operands.input, weight: operands.weight, stride: 1, padding: 1)
+      : try Conv2D.im2colBackward(gradOutput: operands.gradOutput, input: operands.input, weight: operands.weight, stride: 1, padding: 1)
     #expect(gradInput.scalars == reference.gradInput.scalars, "gradInput differs at shape \(index): \(padded)")
     #expect(shared.weight.grad.scalars == reference.gradWeight.scalars, "gradWeight differs at shape \(index): \(padded)")
     #expect(shared.bias.grad.scalars == reference.gradBias.scalars, "gradBias differs at shape \(index): \(padded)")

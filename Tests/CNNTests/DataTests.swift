@@ -58,10 +58,10 @@ struct DataTests {
     #expect(small.images.shape == [100, 1, 28, 28])
     #expect(small.labels == Array(full.labels.prefix(100)))
     #expect(small.images.scalars == Array(full.images.scalars.prefix(100 * 784)))
-    let picked = full.subset([9, 2, 9])
+    let picked = try full.subset([9, 2, 9])
     #expect(picked.labels == [full.labels[9], full.labels[2], full.labels[9]])
     #expect(picked.image(1) == full.image(2))
-    #expect(full.subset(10..<13).labels == Array(full.labels[10..<13]))
+    #expect(try full.subset(10..<13).labels == Array(full.labels[10..<13]))
     #expect(full.rawPixels(0).max() == 255)
     #expect(full.rawPixels(0).map { Float($0) / 255 } == full.image(0).scalars)
   }

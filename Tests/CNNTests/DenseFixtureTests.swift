@@ -16,12 +16,12 @@ struct DenseFixtureTests {
     let fixture = try Fixture.named("dense")
     let weight = try fixture.tensor("weight")
     var rng = SeededGenerator(seed: 1)
-    let layer = Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
+    let layer = try Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
     layer.weight.value = weight
     layer.bias.value = try fixture.tensor("bias")
     let output = try layer.forward(try fixture.tensor("input"), mode: .training)
     expectClose(try fixture.tensor("output"), output, tolerance: Self.tolerance, label: "dense.output")
-    let gradInput = layer.backward(try fixture.tensor("gradOutput"))
+    let gradInput = try layer.backward(try fixture.tensor("gradOutput"))
     expectClose(try fixture.tensor("gradInput"), gradInput, tolerance: Self.tolerance, label: "dense.gradInput")
     expectClose(
       try fixture.tensor("gradWeight"), layer.weight.grad, tolerance: Self.tolerance, label: "dense.gradWeight")

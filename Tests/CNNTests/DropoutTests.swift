@@ -3,7 +3,7 @@ import Testing
 
 @Test("Dropout: E[dropout(x)] ≈ x, and about rate of the elements are zeroed")
 func dropoutExpectation() throws {
-  let dropout = Dropout(rate: 0.5, seed: 7)
+  let dropout = try Dropout(rate: 0.5, seed: 7)
   let x = Tensor(repeating: 2, shape: [100, 1000])
   let y = try dropout.forward(x, mode: .training)
   #expect(abs(y.mean() - 2) / 2 < 0.01)
@@ -22,7 +22,7 @@ func dropoutInference() throws {
 @Test("Dropout: same seed same masks, different seed different masks; backward uses the mask")
 func dropoutSeeded() throws {
   let x = Tensor(repeating: 1, shape: [4, 50])
-  let a = Dropout(rate: 0.25, seed: 42), b = Dropout(rate: 0.25, seed: 42), c = Dropout(rate: 0.25, seed: 43)
+  let a = try Dropout(rate: 0.25, seed: 42), b = try Dropout(rate: 0.25, seed: 42), c = try Dropout(rate: 0.25, seed: 43)
   let ya = try a.forward(x, mode: .training)
   #expect(ya == (try b.forward(x, mode: .training)))
   #expect(ya != (try c.forward(x, mode: .training)))
@@ -30,6 +30,6 @@ func dropoutSeeded() throws {
   #expect(try a.forward(x, mode: .training) != ya)
   // Backward multiplies by exactly the mask used in the last forward.
   let yb2 = try b.forward(x, mode: .training)
-  let g = b.backward(Tensor(repeating: 3, shape: [4, 50]))
+  let g = try b.backward(Tensor(repeating: 3, shape: [4, 50]))
   #expect(g == yb2 * 3)
 }

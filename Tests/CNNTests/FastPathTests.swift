@@ -10,17 +10,17 @@ func maxPoolFastPathMatchesGeneric(_ shape: [Int]) throws {
   var rng = SeededGenerator(seed: 11)
   // Values on a coarse grid (0, 0.25, …, 1) so that many windows hold ties.
   let input = Tensor(shape: shape) { _ in Float(Int(rng.nextUniform() * 5)) / 4 }
-  let fast = MaxPool2D(kernelSize: 2), generic = MaxPool2D(kernelSize: 2)
+  let fast = try MaxPool2D(kernelSize: 2), generic = try MaxPool2D(kernelSize: 2)
   generic.usesFastPath = false
   let fastOutput = try fast.forward(input, mode: .training)
   let genericOutput = try generic.forward(input, mode: .training)
   #expect(fastOutput == genericOutput)
   let gradOutput = Tensor(shape: fastOutput.shape) { Float($0 % 7) - 3 }
-  #expect(fast.backward(gradOutput) == generic.backward(gradOutput))
+  #expect(try fast.backward(gradOutput) == generic.backward(gradOutput))
   // A second pass reuses the argmax storage; it must not keep stale winners.
   let shifted = input.map { 1 - $0 }
   #expect(try fast.forward(shifted, mode: .training) == generic.forward(shifted, mode: .training))
-  #expect(fast.backward(gradOutput) == generic.backward(gradOutput))
+  #expect(try fast.backward(gradOutput) == generic.backward(gradOutput))
 }
 
 @Test("Conv2D backward without the input gradient accumulates the same parameter gradients")
@@ -29,14 +29,14 @@ func convBackwardWithoutInputGradient() throws {
   let input = Tensor(randomNormal: [3, 2, 9, 9], mean: 0, standardDeviation: 1, using: &rng)
   for algorithm in [ConvolutionAlgorithm.im2col, .direct, .winograd] {
     var weights = SeededGenerator(seed: 13)
-    let full = Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
+    let full = try Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
     weights = SeededGenerator(seed: 13)
-    let partial = Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
+    let partial = try Conv2D(inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1, algorithm: algorithm, using: &weights)
     let output = try full.forward(input, mode: .training)
     _ = try partial.forward(input, mode: .training)
     let gradOutput = Tensor(randomNormal: output.shape, mean: 0, standardDeviation: 1, using: &rng)
-    _ = full.backward(gradOutput)
-    _ = partial.backward(gradOutput, needsInputGradient: false)
+    _ = try full.backward(gradOutput)
+    _ = try partial.backward(gradOutput, needsInputGradient: false)
     #expect(full.weight.grad == partial.weight.grad, "\(algorithm) weight gradient")
     #expect(full.bias.grad == partial.bias.grad, "\(algorithm) bias gradient")
   }
@@ -47,14 +47,14 @@ func sequentialBackwardWithoutInputGradient() throws {
   var rng = SeededGenerator(seed: 14)
   let input = Tensor(randomUniform: [4, 1, 28, 28], in: 0...1, using: &rng)
   var weights = SeededGenerator(seed: 15)
-  let full = Models.leNet5(using: &weights)
+  let full = try Models.leNet5(using: &weights)
   weights = SeededGenerator(seed: 15)
-  let partial = Models.leNet5(using: &weights)
+  let partial = try Models.leNet5(using: &weights)
   let logits = try full.forward(input, mode: .training)
   _ = try partial.forward(input, mode: .training)
   let (_, gradLogits) = try softmaxCrossEntropy(logits: logits, labels: [1, 2, 3, 4])
-  let gradInput = full.backward(gradLogits)
-  _ = partial.backward(gradLogits, needsInputGradient: false)
+  let gradInput = try full.backward(gradLogits)
+  _ = try partial.backward(gradLogits, needsInputGradient: false)
   #expect(gradInput.shape == input.shape)
   for (a, b) in zip(full.parameters, partial.parameters) {
     #expect(a.grad == b.grad, "\(a.name)")

@@ -36,7 +36,7 @@ func checkerOnLoss() throws {
 
 @Test("gradient checker leaves the layer as it found it")
 func checkerRestoresState() throws {
-  let norm = BatchNorm2D(channels: 2)
+  let norm = try BatchNorm2D(channels: 2)
   var rng = SeededGenerator(seed: 5)
   _ = try gradientCheck(norm, input: Tensor(randomNormal: [2, 2, 3, 3], using: &rng))
   #expect(norm.runningMean.value == Tensor(zeros: [2]))

@@ -5,7 +5,7 @@ import Testing
 @Test("LeNet-5: shapes, parameter names and count")
 func leNetShapes() throws {
   var rng = SeededGenerator(seed: 50)
-  let model = Models.leNet5(using: &rng)
+  let model = try Models.leNet5(using: &rng)
   #expect(model.parameters.map(\.name) == [
     "0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias", "9.weight", "9.bias", "11.weight", "11.bias"])
   #expect(model.parameterCount == 61_706)  // the classic count for this variant
@@ -23,9 +23,9 @@ func leNetReproducible() throws {
   let labels = (0..<32).map { $0 % 10 }
   func train() throws -> [[UInt32]] {
     var rng = SeededGenerator(seed: 52)
-    let model = Models.leNet5(using: &rng)
-    let trainer = Trainer(
-      model: model, optimizer: SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9),
+    let model = try Models.leNet5(using: &rng)
+    let trainer = try Trainer(
+      model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9),
       batchSize: 8, seed: 53)
     _ = try trainer.trainEpoch(images: images, labels: labels, epoch: 0)
     return model.parameters.map { $0.value.scalars.map(\.bitPattern) }
@@ -36,8 +36,8 @@ func leNetReproducible() throws {
 @Test("LeNet-5 checkpoint: a reloaded model gives bit-identical predictions")
 func leNetCheckpoint() throws {
   var rng = SeededGenerator(seed: 54)
-  let source = Models.leNet5(using: &rng)
-  let target = Models.leNet5(using: &rng)
+  let source = try Models.leNet5(using: &rng)
+  let target = try Models.leNet5(using: &rng)
   let path = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-\(getpid()).ckpt").path
   defer { try? FileManager.default.removeItem(atPath: path) }
   try Checkpoint.save(source, to: path)

@@ -46,7 +46,7 @@ struct LeNetTraceTests {
   /// matched by name ("0.weight", … as in PyTorch's nn.Sequential).
   static func model(_ fixture: Fixture) throws -> any Layer {
     var rng = SeededGenerator(seed: 5)
-    let model = Models.leNet5(using: &rng)
+    let model = try Models.leNet5(using: &rng)
     let initial = try fixture.child("initialWeights")
     let parameters = model.parameters
     #expect(parameters.map(\.name).sorted() == initial.keys.sorted(), "LeNet parameter names differ from PyTorch's")
@@ -90,8 +90,8 @@ struct LeNetTraceTests {
     let learningRate = try run.float("learningRate")
     let optimizer: any Optimizer =
       optimizerName == "sgd"
-      ? SGD(parameters: model.parameters, learningRate: learningRate, momentum: try run.float("momentum"))
-      : Adam(parameters: model.parameters, learningRate: learningRate)
+      ? try SGD(parameters: model.parameters, learningRate: learningRate, momentum: try run.float("momentum"))
+      : try Adam(parameters: model.parameters, learningRate: learningRate)
     let tolerance = Self.tolerances(optimizerName)
     let expectedLosses = try run.floats("losses")
     var losses: [Float] = []
@@ -100,7 +100,7 @@ struct LeNetTraceTests {
       let logits = try model.forward(images, mode: .training)
       let loss = try softmaxCrossEntropy(logits: logits, labels: labels)
       losses.append(loss.loss)
-      _ = model.backward(loss.gradLogits)
+      _ = try model.backward(loss.gradLogits)
       optimizer.step()
     }
     expectClose(expectedLosses, losses, tolerance: tolerance.losses, label: "lenet.\(optimizerName).losses")

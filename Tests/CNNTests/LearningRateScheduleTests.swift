@@ -63,9 +63,9 @@ struct LearningRateScheduleTests {
   func trainerAsksSchedule() throws {
     let (images, labels) = Self.blobs(count: 30)
     var generator = SeededGenerator(seed: 1)
-    let model = Sequential(Dense(inputSize: 2, outputSize: 3, using: &generator))
+    let model = Sequential(try Dense(inputSize: 2, outputSize: 3, using: &generator))
     let optimizer = SGD(parameters: model.parameters, learningRate: 99)
-    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: 10, seed: 1,
+    let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: 10, seed: 1,
                           schedule: try StepDecay(initialRate: 0.1, factor: 0.5, stepSize: 1))
     var seen: [Float] = []
     for _ in 0..<3 {
@@ -80,8 +80,8 @@ struct LearningRateScheduleTests {
   func finder() throws {
     let (images, labels) = Self.blobs(count: 300)
     var generator = SeededGenerator(seed: 2)
-    let model = Sequential(Dense(inputSize: 2, outputSize: 16, using: &generator), ReLU(),
-                           Dense(inputSize: 16, outputSize: 3, using: &generator))
+    let model = Sequential(try Dense(inputSize: 2, outputSize: 16, using: &generator), ReLU(),
+                           try Dense(inputSize: 16, outputSize: 3, using: &generator))
     let before = model.parameters.map(\.value)
     let finder = try LearningRateFinder(startRate: 1e-4, endRate: 100, steps: 120)
     let result = try finder.run(model: model, optimizer: SGD(parameters: model.parameters, learningRate: 1, momentum: 0.9),
@@ -99,7 +99,7 @@ struct LearningRateScheduleTests {
 
     // The suggested rate trains: 60 steps from the same start lower the loss, every loss finite.
     let optimizer = SGD(parameters: model.parameters, learningRate: result.suggestedRate, momentum: 0.9)
-    let trainer = Trainer(model: model, optimizer: optimizer, batchSize: 20, seed: 3)
+    let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: 20, seed: 3)
     var losses: [Float] = []
     for epoch in 0..<4 { losses += try trainer.trainEpoch(images: images, labels: labels, epoch: epoch).losses }
     let finite = losses.allSatisfy { $0.isFinite }

@@ -17,27 +17,27 @@ let poolCases: [PoolCase] = [
 
 @Test("MaxPool2D backward matches numerical gradient", arguments: poolCases)
 func maxPoolGradient(_ c: PoolCase) throws {
-  try expectGradientsMatch(MaxPool2D(kernelSize: c.kernelSize, stride: c.stride), input: c.shape, label: "MaxPool2D")
+  try expectGradientsMatch(try MaxPool2D(kernelSize: c.kernelSize, stride: c.stride), input: c.shape, label: "MaxPool2D")
 }
 
 @Test("MaxPool2D forward and backward on a literal")
 func maxPoolLiteral() throws {
-  let pool = MaxPool2D(kernelSize: 2)
+  let pool = try MaxPool2D(kernelSize: 2)
   let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, 5, 2, 0,
                                                 3, 4, 8, 8])
   let y = try pool.forward(x, mode: .training)
   #expect(y == Tensor(shape: [1, 1, 1, 2], scalars: [5, 8]))
-  let g = pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [10, 20]))
+  let g = try pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [10, 20]))
   #expect(g.scalars == [0, 10, 0, 0,
                         0, 0, 20, 0])  // tie 8, 8: the first in row-major order wins
 }
 
 @Test("MaxPool2D tie rule: one winner on an all-equal window, gradient sum kept")
 func maxPoolTieRule() throws {
-  let pool = MaxPool2D(kernelSize: 3, stride: 1)
+  let pool = try MaxPool2D(kernelSize: 3, stride: 1)
   let x = Tensor(repeating: 2, shape: [1, 1, 4, 4])
   _ = try pool.forward(x, mode: .training)
-  let g = pool.backward(Tensor(repeating: 1, shape: [1, 1, 2, 2]))
+  let g = try pool.backward(Tensor(repeating: 1, shape: [1, 1, 2, 2]))
   // Every window's first element is its top-left corner.
   #expect(g.scalars == [1, 1, 0, 0,  1, 1, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0])
   #expect(g.sum() == 4)
@@ -47,7 +47,7 @@ func maxPoolTieRule() throws {
 func maxPoolStructuralTies() throws {
   // Upsampling copies each pixel into a 2x2 block, so every pooled window is an exact tie of one
   // variable; max is then smooth in that variable with derivative 1.
-  let model = Sequential(Upsample2D(factor: 2), MaxPool2D(kernelSize: 2))
+  let model = Sequential(try Upsample2D(factor: 2), try MaxPool2D(kernelSize: 2))
   try expectGradientsMatch(model, input: [2, 3, 3, 4], label: "Upsample2D→MaxPool2D")
 }
 

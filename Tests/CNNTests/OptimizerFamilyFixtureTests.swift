@@ -45,7 +45,7 @@ struct OptimizerFamilyFixtureTests {
     let input = try fixture.tensor("input"), target = try fixture.tensor("target")
     let weight = try fixture.tensor("weight")
     var rng = SeededGenerator(seed: 3)
-    let layer = Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
+    let layer = try Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
     layer.weight.value = weight
     layer.bias.value = try fixture.tensor("bias")
     let optimizer = try optimizer(for: run, parameters: layer.parameters)
@@ -55,7 +55,7 @@ struct OptimizerFamilyFixtureTests {
       optimizer.zeroGrad()
       let loss = try meanSquaredError(try layer.forward(input, mode: .training), target)
       losses.append(loss.loss)
-      _ = layer.backward(loss.gradient)
+      _ = try layer.backward(loss.gradient)
       optimizer.step()
       expectClose(expectedWeights[step], layer.weight.value, tolerance: Self.tolerance, label: "\(label) step \(step) weight")
       expectClose(expectedBiases[step], layer.bias.value, tolerance: Self.tolerance, label: "\(label) step \(step) bias")

@@ -24,14 +24,14 @@ struct OptimizerFixtureTests {
     let input = try fixture.tensor("input"), target = try fixture.tensor("target")
     let weight = try fixture.tensor("weight")
     var rng = SeededGenerator(seed: 3)
-    let layer = Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
+    let layer = try Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
     layer.weight.value = weight
     layer.bias.value = try fixture.tensor("bias")
     let learningRate = try run.float("learningRate"), weightDecay = try run.float("weightDecay")
     let optimizer: any Optimizer =
       kind == "adam"
-      ? Adam(parameters: layer.parameters, learningRate: learningRate, weightDecay: weightDecay)
-      : SGD(
+      ? try Adam(parameters: layer.parameters, learningRate: learningRate, weightDecay: weightDecay)
+      : try SGD(
         parameters: layer.parameters, learningRate: learningRate, momentum: try run.float("momentum"),
         nesterov: try run.bool("nesterov"), weightDecay: weightDecay)
     let expectedWeights = try run.tensors("weights"), expectedBiases = try run.tensors("biases")
@@ -41,7 +41,7 @@ struct OptimizerFixtureTests {
       let prediction = try layer.forward(input, mode: .training)
       let loss = try meanSquaredError(prediction, target)
       losses.append(loss.loss)
-      _ = layer.backward(loss.gradient)
+      _ = try layer.backward(loss.gradient)
       optimizer.step()
       expectClose(
         expectedWeights[step], layer.weight.value, tolerance: Self.tolerance, label: "\(label) step \(step) weight")

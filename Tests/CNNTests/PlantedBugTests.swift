@@ -37,7 +37,7 @@ func plantedUnflippedConvolution(_ c: ConvCase) throws {
 @Test("planted bug: max pool sending the gradient to every tie FAILS where ties are exact")
 func plantedMaxPoolTies() throws {
   // Upsampling makes each 2x2 window four copies of one variable: an exact, smooth tie.
-  let buggy = Sequential(Upsample2D(factor: 2), PlantedBug.maxPoolGradientToAllTies(kernelSize: 2))
+  let buggy = Sequential(try Upsample2D(factor: 2), PlantedBug.maxPoolGradientToAllTies(kernelSize: 2))
   var rng = SeededGenerator(seed: 23)
   let input = Tensor(gradientCheckInput: [2, 3, 3, 4], using: &rng)
   let report = try gradientCheck(buggy, input: input, seed: 24)

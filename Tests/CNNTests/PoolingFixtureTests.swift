@@ -21,11 +21,11 @@ struct PoolingFixtureTests {
     let fixture = try Fixture.named(name)
     let kernelSize = try fixture.int("kernelSize"), stride = try fixture.int("stride")
     let layer: Layer = name.hasPrefix("max")
-      ? MaxPool2D(kernelSize: kernelSize, stride: stride)
-      : AvgPool2D(kernelSize: kernelSize, stride: stride)
+      ? try MaxPool2D(kernelSize: kernelSize, stride: stride)
+      : try AvgPool2D(kernelSize: kernelSize, stride: stride)
     let output = try layer.forward(try fixture.tensor("input"), mode: .training)
     expectClose(try fixture.tensor("output"), output, tolerance: Self.tolerance, label: "\(name).output")
-    let gradInput = layer.backward(try fixture.tensor("gradOutput"))
+    let gradInput = try layer.backward(try fixture.tensor("gradOutput"))
     expectClose(try fixture.tensor("gradInput"), gradInput, tolerance: Self.tolerance, label: "\(name).gradInput")
   }
 }

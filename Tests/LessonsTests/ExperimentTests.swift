@@ -53,8 +53,8 @@ struct ExperimentTests {
     let page = try Page(number: LeNet.number, slug: LeNet.slug, title: LeNet.title,
                         options: RunOptions(outputDirectory: folder, isQuick: true, isQuiet: true))
     var generator = page.generator(stream: 8)
-    try Checkpoint.save(Models.leNet5(using: &generator), to: page.directory + "/" + LeNet.checkpointName,
-                        metadata: LeNet.checkpointMetadata(for: page))
+    try Checkpoint.save(try Models.leNet5(using: &generator), to: page.directory + "/" + LeNet.checkpointName,
+                        metadata: try LeNet.checkpointMetadata(for: page))
   }
 }
 
@@ -72,8 +72,8 @@ struct CheckpointReuseTests {
     let path = folder + "/lenet5.ckpt"
     let page = try page(folder: folder)
     var generator = page.generator(stream: 8)
-    let model = Models.leNet5(using: &generator)
-    let wanted = LeNet.checkpointMetadata(for: page)
+    let model = try Models.leNet5(using: &generator)
+    let wanted = try LeNet.checkpointMetadata(for: page)
     #expect(wanted["seed"] == "42" && wanted["architecture"]?.contains("Conv2D") == true)
 
     guard case .retrain(let missing) = LeNet.decision(forCheckpointAt: path, expecting: wanted, model: model) else {
@@ -85,19 +85,19 @@ struct CheckpointReuseTests {
     #expect(LeNet.decision(forCheckpointAt: path, expecting: wanted, model: model) == .load)
 
     // Another seed, a full-run recipe, no metadata at all: each is refused, naming the difference.
-    try Checkpoint.save(model, to: path, metadata: LeNet.checkpointMetadata(for: try self.page(seed: 7, folder: folder)))
+    try Checkpoint.save(model, to: path, metadata: try LeNet.checkpointMetadata(for: try self.page(seed: 7, folder: folder)))
     guard case .retrain(let seedReason) = LeNet.decision(forCheckpointAt: path, expecting: wanted, model: model) else {
       Issue.record("a checkpoint from seed 7 was accepted for seed 42"); return
     }
     #expect(seedReason.contains("seed") && seedReason.contains("'7'"))
-    try Checkpoint.save(model, to: path, metadata: LeNet.checkpointMetadata(for: try self.page(quick: false, folder: folder)))
+    try Checkpoint.save(model, to: path, metadata: try LeNet.checkpointMetadata(for: try self.page(quick: false, folder: folder)))
     #expect(LeNet.decision(forCheckpointAt: path, expecting: wanted, model: model) != .load)
     try Checkpoint.save(model, to: path)
     #expect(LeNet.decision(forCheckpointAt: path, expecting: wanted, model: model) != .load)
 
     // Matching metadata but a different architecture's tensors.
     var other = SeededGenerator(seed: 1)
-    try Checkpoint.save(Sequential(Dense(inputSize: 4, outputSize: 2, using: &other)), to: path, metadata: wanted)
+    try Checkpoint.save(Sequential(try Dense(inputSize: 4, outputSize: 2, using: &other)), to: path, metadata: wanted)
     #expect(LeNet.decision(forCheckpointAt: path, expecting: wanted, model: model) != .load)
     // A corrupt file.
     _ = FileManager.default.createFile(atPath: path, contents: Data("not a checkpoint".utf8))
@@ -113,7 +113,7 @@ struct CheckpointReuseTests {
     let trained = try LeNet.trainedModel(for: page)
     #expect(trained.decision == .load)
     var generator = page.generator(stream: 8)
-    let expected = Models.leNet5(using: &generator)
+    let expected = try Models.leNet5(using: &generator)
     #expect(trained.model.parameters.map(\.value) == expected.parameters.map(\.value))
   }
 }

@@ -98,7 +98,7 @@ public func gradientCheck(
   let output = try layer.forward(input, mode: mode)
   var generator = SeededGenerator(seed: seed)
   let gradOutput = Tensor(randomNormal: output.shape, using: &generator)
-  let gradInput = layer.backward(gradOutput)
+  let gradInput = try layer.backward(gradOutput)
 
   func loss() throws -> Double { fakeLoss(try layer.forward(input, mode: mode), gradOutput) }
 
@@ -132,12 +132,12 @@ public func gradientCheck(
 /// kernels (`Conv2D.directForward`/`directBackward`) and for small compositions.
 public func gradientCheck(
   input: Tensor, seed: UInt64 = 0, step: Float = gradientCheckStep,
-  forward: (Tensor) throws -> Tensor, backward: (Tensor, Tensor) -> Tensor
+  forward: (Tensor) throws -> Tensor, backward: (Tensor, Tensor) throws -> Tensor
 ) throws -> GradientCheckReport {
   let output = try forward(input)
   var generator = SeededGenerator(seed: seed)
   let gradOutput = Tensor(randomNormal: output.shape, using: &generator)
-  let analytic = backward(input, gradOutput)
+  let analytic = try backward(input, gradOutput)
   let numeric = try numericGradient(of: input, step: step) { x in
     fakeLoss(try forward(x), gradOutput)
   }

@@ -76,8 +76,8 @@ public enum PlantedBug {
       return output
     }
 
-    func backward(_ gradOutput: Tensor) -> Tensor {
-      guard let cache else { preconditionFailure("PlantedBug.unflippedConvolution.backward called without a training-mode forward") }
+    func backward(_ gradOutput: Tensor) throws -> Tensor {
+      guard let cache else { throw CNNError.backwardWithoutForward(summary) }
       let input = cache.input
       let (n, h, w, k, s, p) = (input.shape[0], input.shape[2], input.shape[3], kernelSize, stride, padding)
       let (outHeight, outWidth) = (gradOutput.shape[2], gradOutput.shape[3])
@@ -132,8 +132,8 @@ public enum PlantedBug {
       return output
     }
 
-    func backward(_ gradOutput: Tensor) -> Tensor {
-      guard let cache else { preconditionFailure("PlantedBug.maxPoolGradientToAllTies.backward called without a training-mode forward") }
+    func backward(_ gradOutput: Tensor) throws -> Tensor {
+      guard let cache else { throw CNNError.backwardWithoutForward(summary) }
       var gradInput = Tensor(zeros: cache.input.shape)
       let (n, c, outHeight, outWidth) = (gradOutput.shape[0], gradOutput.shape[1], gradOutput.shape[2], gradOutput.shape[3])
       for image in 0..<n { for channel in 0..<c { for y in 0..<outHeight { for x in 0..<outWidth {
@@ -197,8 +197,8 @@ public enum PlantedBug {
       return output
     }
 
-    func backward(_ gradOutput: Tensor) -> Tensor {
-      guard let cache else { preconditionFailure("PlantedBug.batchNormWithoutMeanTerm.backward called without a training-mode forward") }
+    func backward(_ gradOutput: Tensor) throws -> Tensor {
+      guard let cache else { throw CNNError.backwardWithoutForward(summary) }
       let (n, h, w) = (gradOutput.shape[0], gradOutput.shape[2], gradOutput.shape[3])
       let m = Float(n * h * w)
       let gamma = scale.value

@@ -25,7 +25,12 @@ public enum Checkpoint {
 
   /// Writes `model` to `path`, through a temporary file renamed into place, so a crash mid-write
   /// never leaves a half-written checkpoint under the real name.
+  /// Refuses (throws) a model holding NaN or infinite values: such weights only ever produce NaN.
+  /// `metadata` goes into the header (see `header(at:)`).
   public static func save(_ model: Layer, to path: String, metadata: [String: String] = [:]) throws {
+    if let bad = (model.parameters + model.buffers).first(where: { !$0.value.isFinite }) {
+      throw CNNError("cannot save checkpoint \(path): '\(bad.name)' holds NaN or infinite values (training diverged?)")
+    }
     var bytes = magic
     append(version, to: &bytes)
     append(UInt32(metadata.count), to: &bytes)
@@ -50,7 +55,7 @@ public enum Checkpoint {
 
     let temporary = path + ".tmp"
     guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw CNNError("cannot write checkpoint \(temporary): check that the folder exists and is writable")
+      throw CNNError("cannot write checkpoint \(temporary): \(writeProblem(at: temporary))")
     }
     guard rename(temporary, path) == 0 else {
       try? FileManager.default.removeItem(atPath: temporary)
@@ -77,6 +82,9 @@ public enum Checkpoint {
       }
       guard entry.shape == target.value.shape else {
         throw CNNError("checkpoint \(path): '\(entry.name)' has shape \(entry.shape) but the model expects \(target.value.shape)")
+      }
+      guard entry.scalars.allSatisfy(\.isFinite) else {
+        throw CNNError("checkpoint \(path): '\(entry.name)' holds NaN or infinite values; refusing to load it")
       }
     }
     for (entry, target) in zip(entries, targets) {

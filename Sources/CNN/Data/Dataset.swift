@@ -26,9 +26,20 @@ public struct Dataset: Sendable {
   public var classNames: [String]
 
   /// A dataset from tensors already in memory (e.g. a synthetic set in a lesson).
-  public init(images: Tensor, labels: [Int], name: String, classNames: [String]) {
-    precondition(images.rank == 4 && images.shape[0] == labels.count,
-                 "Dataset needs images (N, C, H, W) and N labels, got \(images.shape) and \(labels.count)")
+  ///
+  /// Throws a `CNNError` when the shapes do not fit, a label is outside the classes, or a pixel is
+  /// NaN or infinite (it would poison every layer it reaches, and the loss with it).
+  public init(images: Tensor, labels: [Int], name: String, classNames: [String]) throws {
+    guard images.rank == 4 && images.shape[0] == labels.count else {
+      throw CNNError("Dataset \(name): needs images (N, C, H, W) and N labels, got images \(images.shape) and \(labels.count) labels")
+    }
+    if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classNames.count }) {
+      throw CNNError("Dataset \(name): label \(labels[bad]) at index \(bad) is outside 0..<\(classNames.count)")
+    }
+    if let index = images.firstNonFiniteIndex {
+      let perImage = images.count / max(labels.count, 1)
+      throw CNNError("Dataset \(name): image \(index / max(perImage, 1)) holds the pixel value \(images.scalars[index]); pixels must be finite numbers")
+    }
     self.images = images
     self.labels = labels
     self.name = name
@@ -50,14 +61,16 @@ public struct Dataset: Sendable {
     image(index).scalars.map { UInt8(($0 * 255).rounded()) }
   }
 
-  /// The images and labels at `indices`, in that order.
-  public func subset(_ indices: [Int]) -> Dataset {
+  /// The images and labels at `indices`, in that order; throws a `CNNError` for an index out of range.
+  public func subset(_ indices: [Int]) throws -> Dataset {
+    if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
+      throw CNNError("Dataset.subset: index \(bad) is out of range 0..<\(count) (\(name) holds \(count) images)")
+    }
     let itemSize = images.shape.dropFirst().reduce(1, *)
     var scalars = [Float](repeating: 0, count: indices.count * itemSize)
     images.withUnsafeBufferPointer { source in
       scalars.withUnsafeMutableBufferPointer { target in
         for (row, index) in indices.enumerated() {
-          precondition(index >= 0 && index < count, "subset index \(index) out of range 0..<\(count)")
           let from = UnsafeBufferPointer(rebasing: source[index * itemSize..<(index + 1) * itemSize])
           _ = UnsafeMutableBufferPointer(rebasing: target[row * itemSize..<(row + 1) * itemSize])
             .initialize(from: from)
@@ -66,13 +79,17 @@ public struct Dataset: Sendable {
     }
     var shape = images.shape
     shape[0] = indices.count
-    return Dataset(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { labels[$0] },
-                   name: name, classNames: classNames)
+    return try Dataset(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { labels[$0] },
+                       name: name, classNames: classNames)
   }
 
-  /// The images and labels in `range` (cheaper than an index list).
-  public func subset(_ range: Range<Int>) -> Dataset {
-    Dataset(images: images.slice(range), labels: Array(labels[range]), name: name, classNames: classNames)
+  /// The images and labels in `range` (cheaper than an index list); throws a `CNNError` when the
+  /// range reaches outside 0..<count.
+  public func subset(_ range: Range<Int>) throws -> Dataset {
+    guard range.lowerBound >= 0, range.upperBound <= count else {
+      throw CNNError("Dataset.subset: range \(range.lowerBound)..<\(range.upperBound) is out of range 0..<\(count) (\(name) holds \(count) images)")
+    }
+    return try Dataset(images: images.slice(range), labels: Array(labels[range]), name: name, classNames: classNames)
   }
 }
 
@@ -177,7 +194,7 @@ extension Dataset {
       }
       initialized = pixelCount
     }
-    return Dataset(
+    return try Dataset(
       images: Tensor(shape: [kept, 1, rows, columns], scalars: scalars),
       labels: labelFile.bytes.prefix(kept).map { Int($0) }, name: name, classNames: classNames)
   }

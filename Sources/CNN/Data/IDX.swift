@@ -58,11 +58,12 @@ public enum IDX {
       throw CNNError("\(name): truncated: header needs \(headerSize) bytes, file holds \(data.count)")
     }
     let dimensions = (0..<rank).map { Int(bigEndianUInt32(data, at: 4 + 4 * $0)) }
-    let (expectedCount, overflow) = dimensions.reduce((1, false)) { acc, d in
-      let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-      return (p, acc.1 || o)
+    // The product of the non-zero dimensions, overflow-checked: a zero count must not hide two
+    // dimensions whose product overflows (every partial product below is then safe too).
+    guard checkedProduct(dimensions.filter { $0 != 0 }) != nil else {
+      throw CNNError("\(name): dimensions \(dimensions) are impossibly large")
     }
-    guard !overflow else { throw CNNError("\(name): dimensions \(dimensions) are impossibly large") }
+    let expectedCount = checkedProduct(dimensions) ?? 0
     let payload = data.count - headerSize
     guard payload == expectedCount else {
       throw CNNError("\(name): \(payload < expectedCount ? "truncated" : "too long"): \(lengthStory(dimensions, payload: payload))")
@@ -78,14 +79,14 @@ public enum IDX {
   private static func expect(_ file: IDXFile, magic: UInt32, kind: String) throws {
     guard file.magic == magic else {
       throw CNNError(
-        "\(file.name): wrong magic \(hex(file.magic)) for a \(kind) file, expected \(hex(magic))")
+        "\(file.name): wrong magic \(hex(file.magic)) for an \(kind) file, expected \(hex(magic))")
     }
   }
 
   /// "header says 10000 labels, file holds 9000" – in whole items where possible.
   private static func lengthStory(_ dimensions: [Int], payload: Int) -> String {
     let count = dimensions[0]
-    let itemSize = dimensions.dropFirst().reduce(1, *)
+    let itemSize = checkedProduct(Array(dimensions.dropFirst())) ?? 0
     let what = dimensions.count == 1 ? "labels" : dimensions.count == 3 ? "images" : "items"
     let itemShape = dimensions.dropFirst().map(String.init).joined(separator: "x")
     let of = itemShape.isEmpty ? "" : " of \(itemShape)"
@@ -93,6 +94,17 @@ public enum IDX {
     let whole = payload / itemSize, extra = payload % itemSize
     let tail = extra == 0 ? "" : " and \(extra) extra bytes"
     return "header says \(count) \(what)\(of), file holds \(whole)\(tail)"
+  }
+
+  /// The product of `values`, or nil when it overflows `Int`.
+  static func checkedProduct(_ values: [Int]) -> Int? {
+    var product = 1
+    for value in values {
+      let (next, overflow) = product.multipliedReportingOverflow(by: value)
+      if overflow { return nil }
+      product = next
+    }
+    return product
   }
 
   private static func bigEndianUInt32(_ data: [UInt8], at offset: Int) -> UInt32 {

@@ -14,8 +14,10 @@ public final class AvgPool2D: Layer {
   private var cache: Cache?
 
   /// Windows of `kernelSize`×`kernelSize`; `stride` defaults to `kernelSize` (no overlap).
-  public init(kernelSize: Int, stride: Int? = nil) {
-    precondition(kernelSize >= 1 && (stride ?? 1) >= 1, "AvgPool2D needs kernelSize ≥ 1 and stride ≥ 1")
+  /// Throws a `CNNError` when the kernel size or stride is below 1.
+  public init(kernelSize: Int, stride: Int? = nil) throws {
+    guard kernelSize >= 1 else { throw CNNError("AvgPool2D: kernelSize must be at least 1, got \(kernelSize)") }
+    if let stride, stride < 1 { throw CNNError("AvgPool2D: stride must be at least 1, got \(stride)") }
     self.kernelSize = kernelSize
     self.stride = stride ?? kernelSize
   }
@@ -56,12 +58,13 @@ public final class AvgPool2D: Layer {
   // MARK: - Backward
   //   gradInput[n, c, y·S + i, x·S + j] += gradOutput[n, c, y, x] / K²   for every i, j < K
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("AvgPool2D.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
     let (h, w) = (cache.inputShape[2], cache.inputShape[3])
     let planes = cache.inputShape[0] * cache.inputShape[1]
     let (outHeight, outWidth) = ((h - kernelSize) / stride + 1, (w - kernelSize) / stride + 1)
-    precondition(gradOutput.count == planes * outHeight * outWidth, "AvgPool2D.backward: gradOutput \(gradOutput.shape) does not match the last output")
+    try checkGradientShape(
+      gradOutput, expected: [cache.inputShape[0], cache.inputShape[1], outHeight, outWidth], layer: summary)
     var gradInput = Tensor(zeros: cache.inputShape)
     let (k, s) = (kernelSize, stride)
     let scale = 1 / Float(k * k)

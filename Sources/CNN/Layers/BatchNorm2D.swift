@@ -35,7 +35,13 @@ public final class BatchNorm2D: Layer {
   }
   private var cache: Cache?
 
-  public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+  /// Throws a `CNNError` for fewer than 1 channel, a momentum outside [0, 1] or an ε that is not positive.
+  public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) throws {
+    guard channels >= 1 else { throw CNNError("BatchNorm2D: channels must be at least 1, got \(channels)") }
+    guard momentum >= 0 && momentum <= 1 else {
+      throw CNNError("BatchNorm2D: momentum must be between 0 and 1, got \(momentum)")
+    }
+    guard epsilon > 0 && epsilon.isFinite else { throw CNNError("BatchNorm2D: epsilon must be positive, got \(epsilon)") }
     self.channels = channels
     self.momentum = momentum
     self.epsilon = epsilon
@@ -144,9 +150,9 @@ public final class BatchNorm2D: Layer {
   //   ∂L/∂x    = γ_c / √(σ² + ε) · (gradOutput − (1/M) Σ gradOutput − x̂ · (1/M) Σ gradOutput · x̂)
   //              the mean term ↑ comes from μ depending on x; the last from σ² depending on x.
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("BatchNorm2D.backward called without a training-mode forward") }
-    precondition(gradOutput.shape == cache.xHat.shape, "BatchNorm2D.backward: gradOutput \(gradOutput.shape) does not match the last output \(cache.xHat.shape)")
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    try checkGradientShape(gradOutput, expected: cache.xHat.shape, layer: summary)
     let (n, plane) = (gradOutput.shape[0], gradOutput.shape[2] * gradOutput.shape[3])
     let m = Float(n * plane)
     var gradInput = Tensor(zeros: gradOutput.shape)

@@ -86,6 +86,7 @@ extension Conv2D {
     input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int
   ) throws -> Tensor {
     let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
+    if g.n == 0 { return Tensor(zeros: g.outputShape) }  // an empty batch: no pointers to take
     let plan = fftPlan(g)
     let spectrum = plan.spectrumCount
     let kernelSpectra = weightSpectra(weight, geometry: g, plan: plan)  // (O, C) blocks
@@ -143,10 +144,11 @@ extension Conv2D {
   /// So neither wraps around. Everything runs through the FFT; nothing is delegated to GEMM.
   public static func fftBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    let g = ConvolutionGeometry(
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.fftBackward")
+    if g.n == 0 { return (Tensor(zeros: g.inputShape), Tensor(zeros: g.weightShape), Tensor(zeros: [g.o])) }  // empty batch
     let plan = fftPlan(g)
     let spectrum = plan.spectrumCount
     let gridSize = plan.height * plan.width

@@ -10,14 +10,13 @@
 ///
 /// Shapes: image (C, H, W) → columns (C·K·K, H′·W′). Column y·W′ + x holds the patch that output
 /// pixel (y, x) sees, so weight (O, C·K·K) · columns = output (O, H′·W′).
-public func im2col(_ image: Tensor, kernelSize: Int, stride: Int, padding: Int) -> Tensor {
-  precondition(image.rank == 3, "im2col: expected one image of shape (C, H, W), got \(image.shape)")
-  let g: ConvolutionGeometry
-  do {
-    g = try ConvolutionGeometry(
-      input: [1] + image.shape, weight: [1, image.shape[0], kernelSize, kernelSize], bias: nil,
-      stride: stride, padding: padding)
-  } catch { preconditionFailure("im2col: \(error)") }
+/// Throws a `CNNError` when the image is not (C, H, W) or the kernel does not fit.
+public func im2col(_ image: Tensor, kernelSize: Int, stride: Int, padding: Int) throws -> Tensor {
+  guard image.rank == 3 else { throw CNNError("im2col: expected one image of shape (C, H, W), got \(image.shape)") }
+  guard kernelSize >= 1 else { throw CNNError("im2col: kernelSize must be at least 1, got \(kernelSize)") }
+  let g = try ConvolutionGeometry(
+    input: [1] + image.shape, weight: [1, image.shape[0], kernelSize, kernelSize], bias: nil,
+    stride: stride, padding: padding)
   var columns = Tensor(zeros: [g.c * g.k * g.k, g.outH * g.outW])
   image.withUnsafeBufferPointer { image in
     columns.withUnsafeMutableBufferPointer { columns in
@@ -33,15 +32,16 @@ public func im2col(_ image: Tensor, kernelSize: Int, stride: Int, padding: Int) 
 /// Shapes: columns (C·K·K, H′·W′) → image (C, H, W).
 public func col2im(
   _ columns: Tensor, channels: Int, height: Int, width: Int, kernelSize: Int, stride: Int, padding: Int
-) -> Tensor {
-  let g: ConvolutionGeometry
-  do {
-    g = try ConvolutionGeometry(
-      input: [1, channels, height, width], weight: [1, channels, kernelSize, kernelSize], bias: nil,
-      stride: stride, padding: padding)
-  } catch { preconditionFailure("col2im: \(error)") }
-  precondition(columns.shape == [g.c * g.k * g.k, g.outH * g.outW],
-               "col2im: columns \(columns.shape) do not match [\(g.c * g.k * g.k), \(g.outH * g.outW)]")
+) throws -> Tensor {
+  guard kernelSize >= 1, channels >= 0, height >= 0, width >= 0 else {
+    throw CNNError("col2im: kernel size \(kernelSize) must be at least 1 and the image sizes \(channels)x\(height)x\(width) not negative")
+  }
+  let g = try ConvolutionGeometry(
+    input: [1, channels, height, width], weight: [1, channels, kernelSize, kernelSize], bias: nil,
+    stride: stride, padding: padding)
+  guard columns.shape == [g.c * g.k * g.k, g.outH * g.outW] else {
+    throw CNNError("col2im: columns of shape \(columns.shape) do not match [\(g.c * g.k * g.k), \(g.outH * g.outW)]")
+  }
   var image = Tensor(zeros: [channels, height, width])
   columns.withUnsafeBufferPointer { columns in
     image.withUnsafeMutableBufferPointer { image in
@@ -54,7 +54,9 @@ public func col2im(
 /// The range of output columns x whose tap j lands inside the image: 0 ≤ x·S + j − P < W.
 @inline(__always)
 private func validColumns(tap j: Int, geometry g: ConvolutionGeometry) -> Range<Int> {
-  let first = max(0, (g.p - j + g.s - 1) / g.s)
+  // Clamped to W′: on an image smaller than the padded kernel (1x1, K 5, P 2) no column may be
+  // valid, and the first valid x would otherwise lie beyond the row.
+  let first = min(g.outW, max(0, (g.p - j + g.s - 1) / g.s))
   let lastInput = g.w - 1 + g.p - j  // largest x·S allowed
   let end = lastInput < 0 ? 0 : min(g.outW, lastInput / g.s + 1)
   return first..<max(first, end)
@@ -133,6 +135,7 @@ extension Conv2D {
     input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, workspace: ConvolutionWorkspace?
   ) throws -> Tensor {
     let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
+    if g.n == 0 { return Tensor(zeros: g.outputShape) }  // an empty batch: no pointers to take
     // Every output plane is first set to its bias below, so no zero-filling here.
     var output = Tensor(unfilled: g.outputShape)
     let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
@@ -182,8 +185,8 @@ extension Conv2D {
   /// the end, so no two threads write the same memory. Same results as `directBackward`.
   public static func im2colBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
                    computesGradInput: true, workspace: nil)
   }
 
@@ -192,10 +195,11 @@ extension Conv2D {
   static func im2colBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, computesGradInput: Bool,
     workspace: ConvolutionWorkspace?
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    let g = ConvolutionGeometry(
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.im2colBackward")
+    if g.n == 0 { return (Tensor(zeros: g.inputShape), Tensor(zeros: g.weightShape), Tensor(zeros: [g.o])) }  // empty batch
     // col2im overwrites every image of gradInput; only a skipped gradInput must read as zeros.
     var gradInput = computesGradInput ? Tensor(unfilled: g.inputShape) : Tensor(zeros: g.inputShape)
     var gradWeight = Tensor(zeros: g.weightShape)

@@ -97,6 +97,7 @@ extension Conv2D {
     guard winogradApplies(kernelSize: g.k, stride: g.s) else {
       throw CNNError("Conv2D.winogradForward: Winograd F(2x2,3x3) needs a 3x3 kernel at stride 1, got \(g.k)x\(g.k) at stride \(g.s)")
     }
+    if g.n == 0 { return Tensor(zeros: g.outputShape) }  // an empty batch: no pointers to take
     let tilesY = (g.outH + 1) / 2, tilesX = (g.outW + 1) / 2, tiles = tilesY * tilesX
     let vectorTilesX = tilesX / 8 * 8  // tiles done eight at a time with SIMD8; the rest one by one
     // The input zero-padded so that every 4x4 tile lies inside it: P on the top and left, and
@@ -238,21 +239,22 @@ extension Conv2D {
   /// `im2colBackward` entirely.
   public static func winogradBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, workspace: nil)
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    try winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, workspace: nil)
   }
 
   static func winogradBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, workspace: ConvolutionWorkspace?
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    let g = ConvolutionGeometry(
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.winogradBackward")
+    if g.n == 0 { return (Tensor(zeros: g.inputShape), Tensor(zeros: g.weightShape), Tensor(zeros: [g.o])) }  // empty batch
     guard winogradApplies(kernelSize: g.k, stride: g.s), g.p <= 2 else {
-      return im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+      return try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
                             computesGradInput: true, workspace: workspace)
     }
-    let parameterGradients = im2colBackward(
+    let parameterGradients = try im2colBackward(
       gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding, computesGradInput: false,
       workspace: workspace)
     let gradInput: Tensor

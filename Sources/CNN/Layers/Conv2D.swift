@@ -49,13 +49,17 @@ public final class Conv2D: Layer {
   private let workspace = ConvolutionWorkspace()
 
   /// A layer with He-normal weights (fan-in C·K·K, suited to a following ReLU) and zero bias.
+  /// Throws a `CNNError` naming the first size that is out of range.
   public init(
     inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     usesBias: Bool = true, algorithm: ConvolutionAlgorithm = .automatic,
     using generator: inout SeededGenerator
-  ) {
-    precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
-                 "Conv2D needs positive channels, kernel size and stride, and padding ≥ 0")
+  ) throws {
+    guard inChannels >= 1 else { throw CNNError("Conv2D: inChannels must be at least 1, got \(inChannels)") }
+    guard outChannels >= 1 else { throw CNNError("Conv2D: outChannels must be at least 1, got \(outChannels)") }
+    guard kernelSize >= 1 else { throw CNNError("Conv2D: kernelSize must be at least 1, got \(kernelSize)") }
+    guard stride >= 1 else { throw CNNError("Conv2D: stride must be at least 1, got \(stride)") }
+    guard padding >= 0 else { throw CNNError("Conv2D: padding must be 0 or more, got \(padding)") }
     self.inChannels = inChannels
     self.outChannels = outChannels
     self.kernelSize = kernelSize
@@ -116,26 +120,29 @@ public final class Conv2D: Layer {
   //   gradWeight += correlation of input with gradOutput
   //   gradBias   += Σ_{n,y,x} gradOutput[n, o, y, x]
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    backward(gradOutput, needsInputGradient: true)
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    try backward(gradOutput, needsInputGradient: true)
   }
 
   /// As `backward(_:)`; without `needsInputGradient` the im2col path skips the gradInput GEMM and
   /// col2im (over half of a first layer's backward time) and returns zeros.
-  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor {
-    guard let cache else { preconditionFailure("Conv2D.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    let inputShape = cache.input.shape
+    let size = try outputSize(height: inputShape[2], width: inputShape[3])
+    try checkGradientShape(gradOutput, expected: [inputShape[0], outChannels, size.height, size.width], layer: summary)
     let result: (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor)
     switch cache.algorithm {
     case .direct:
-      result = Conv2D.directBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
+      result = try Conv2D.directBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
     case .im2col, .automatic:
-      result = Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
+      result = try Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
                                      computesGradInput: needsInputGradient, workspace: workspace)
     case .winograd:
-      result = Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
+      result = try Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
                                        workspace: workspace)
     case .fft:
-      result = Conv2D.fftBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
+      result = try Conv2D.fftBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
     }
     weight.grad.add(result.gradWeight)
     if usesBias { bias.grad.add(result.gradBias) }
@@ -243,14 +250,12 @@ struct ConvolutionGeometry {
     (outH, outW) = size
   }
 
-  /// The geometry of a backward pass, whose shapes the forward pass already checked.
-  init(backward gradOutput: [Int], input: [Int], weight: [Int], stride: Int, padding: Int, function: String) {
-    do {
-      try self.init(input: input, weight: weight, bias: nil, stride: stride, padding: padding)
-    } catch {
-      preconditionFailure("\(function): \(error)")
+  /// The geometry of a backward pass: the forward's checks, and gradOutput of the output's shape.
+  init(backward gradOutput: [Int], input: [Int], weight: [Int], stride: Int, padding: Int, function: String) throws {
+    try self.init(input: input, weight: weight, bias: nil, stride: stride, padding: padding)
+    guard gradOutput == outputShape else {
+      throw CNNError("\(function): gradOutput of shape \(gradOutput) does not match the output shape \(outputShape)")
     }
-    precondition(gradOutput == outputShape, "\(function): gradOutput \(gradOutput) does not match the output shape \(outputShape)")
   }
 }
 
@@ -314,8 +319,8 @@ extension Conv2D {
   /// gradBias sums dY. Shapes: gradInput (N, C, H, W), gradWeight (O, C, K, K), gradBias (O).
   public static func directBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
-  ) -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    let g = ConvolutionGeometry(
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    let g = try ConvolutionGeometry(
       backward: gradOutput.shape, input: input.shape, weight: weight.shape, stride: stride, padding: padding,
       function: "Conv2D.directBackward")
     var gradInput = Tensor(zeros: g.inputShape)

@@ -17,7 +17,10 @@ public final class Dense: Layer {
   private var cache: Cache?
 
   /// A layer with He-normal weights (suited to a following ReLU) and zero bias.
-  public init(inputSize: Int, outputSize: Int, using generator: inout SeededGenerator) {
+  /// Throws a `CNNError` when either size is below 1.
+  public init(inputSize: Int, outputSize: Int, using generator: inout SeededGenerator) throws {
+    guard inputSize >= 1 else { throw CNNError("Dense: inputSize must be at least 1, got \(inputSize)") }
+    guard outputSize >= 1 else { throw CNNError("Dense: outputSize must be at least 1, got \(outputSize)") }
     self.inputSize = inputSize
     self.outputSize = outputSize
     weight = Parameter(
@@ -57,10 +60,10 @@ public final class Dense: Layer {
   //   gradWeight += gradOutputᵀ · input         (O, N)·(N, I) → (O, I)
   //   gradBias   += Σ_n gradOutput[n, :]
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("Dense.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
     let n = cache.input.shape[0]
-    precondition(gradOutput.shape == [n, outputSize], "Dense.backward: gradOutput \(gradOutput.shape) does not match output [\(n), \(outputSize)]")
+    try checkGradientShape(gradOutput, expected: [n, outputSize], layer: summary)
     var gradInput = Tensor(zeros: [n, inputSize])
     gemm(
       transposeA: false, transposeB: false, m: n, n: inputSize, k: outputSize,

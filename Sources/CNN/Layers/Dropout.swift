@@ -20,8 +20,11 @@ public final class Dropout: Layer {
   private var cache: Cache?
 
   /// `rate` is p, the probability of zeroing an element, in [0, 1).
-  public init(rate: Float, seed: UInt64) {
-    precondition(rate >= 0 && rate < 1, "Dropout rate must be in [0, 1), got \(rate)")
+  /// Throws a `CNNError` for a rate outside [0, 1) (1 would zero everything and divide by 0) or NaN.
+  public init(rate: Float, seed: UInt64) throws {
+    guard rate >= 0 && rate < 1 else {  // false for NaN too
+      throw CNNError("Dropout: rate must be at least 0 and below 1, got \(rate)")
+    }
     self.rate = rate
     self.generator = SeededGenerator(seed: seed)
   }
@@ -53,8 +56,9 @@ public final class Dropout: Layer {
 
   //   gradInput = gradOutput · mask
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("Dropout.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    try checkGradientShape(gradOutput, expected: cache.mask.shape, layer: summary)
     var gradInput = gradOutput
     gradInput.withUnsafeMutableBufferPointer { g in
       cache.mask.withUnsafeBufferPointer { m in

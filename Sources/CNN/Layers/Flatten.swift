@@ -15,11 +15,14 @@ public final class Flatten: Layer {
   public func forward(_ input: Tensor, mode: Mode) throws -> Tensor {
     guard input.rank >= 1 else { throw CNNError.shape("Flatten", expected: "(N, …)", got: input.shape) }
     cache = mode == .training ? Cache(inputShape: input.shape) : nil
-    return input.reshaped(to: [input.shape[0], input.count / max(input.shape[0], 1)])
+    // The row length from the shape, not count / N: an empty batch (N = 0) keeps its C·H·W.
+    return input.reshaped(to: [input.shape[0], input.shape.dropFirst().reduce(1, *)])
   }
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("Flatten.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    let n = cache.inputShape[0]
+    try checkGradientShape(gradOutput, expected: [n, cache.inputShape.dropFirst().reduce(1, *)], layer: summary)
     return gradOutput.reshaped(to: cache.inputShape)
   }
 }

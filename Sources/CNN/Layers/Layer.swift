@@ -35,14 +35,15 @@ public protocol Layer: AnyObject {
   func forward(_ input: Tensor, mode: Mode) throws -> Tensor
 
   /// Takes ∂L/∂output, returns ∂L/∂input, and adds ∂L/∂θ into each parameter's `grad`.
-  /// Must follow a `.training` forward pass.
-  func backward(_ gradOutput: Tensor) -> Tensor
+  /// Must follow a `.training` forward pass; throws a `CNNError` naming the layer when there was
+  /// none, or when `gradOutput` does not have the shape of that pass's output.
+  func backward(_ gradOutput: Tensor) throws -> Tensor
 
   /// `backward` for a caller that may not use ∂L/∂input, such as the trainer for the network's
   /// first layer (PyTorch likewise skips the gradient of an input that does not require one).
   /// Parameter gradients accumulate as always; when `needsInputGradient` is false a layer may skip
   /// computing ∂L/∂input and return zeros of the input's shape. The default calls `backward(_:)`.
-  func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor
+  func backward(_ gradOutput: Tensor, needsInputGradient: Bool) throws -> Tensor
 
   /// Trainable parameters in a stable order (the checkpoint order).
   var parameters: [Parameter] { get }
@@ -58,7 +59,9 @@ extension Layer {
   public var parameters: [Parameter] { [] }
   public var buffers: [Parameter] { [] }
   public var summary: String { String(describing: type(of: self)) }
-  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor { backward(gradOutput) }
+  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) throws -> Tensor {
+    try backward(gradOutput)
+  }
 
   /// `layer(x, mode: .training)`: the call syntax, with the mode always visible.
   public func callAsFunction(_ input: Tensor, mode: Mode) throws -> Tensor {
@@ -94,16 +97,16 @@ public final class Sequential: Layer {
     return x
   }
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    backward(gradOutput, needsInputGradient: true)
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    try backward(gradOutput, needsInputGradient: true)
   }
 
   /// Backward through every layer in reverse; only the first layer is told whether its input
   /// gradient is needed (every other layer's input gradient feeds the layer before it).
-  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor {
+  public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) throws -> Tensor {
     var gradient = gradOutput
     for index in layers.indices.reversed() {
-      gradient = layers[index].backward(gradient, needsInputGradient: index > 0 || needsInputGradient)
+      gradient = try layers[index].backward(gradient, needsInputGradient: index > 0 || needsInputGradient)
     }
     return gradient
   }

@@ -29,8 +29,9 @@ public final class LeakyReLU: Layer {
 
   //   gradInput = gradOutput · (1 if input > 0 else α)
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("LeakyReLU.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    try checkGradientShape(gradOutput, expected: cache.input.shape, layer: summary)
     var gradInput = gradOutput
     let alpha = slope
     gradInput.withUnsafeMutableBufferPointer { g in

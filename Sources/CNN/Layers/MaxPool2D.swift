@@ -26,8 +26,10 @@ public final class MaxPool2D: Layer {
   var usesFastPath = true
 
   /// Windows of `kernelSize`×`kernelSize`; `stride` defaults to `kernelSize` (no overlap).
-  public init(kernelSize: Int, stride: Int? = nil) {
-    precondition(kernelSize >= 1 && (stride ?? 1) >= 1, "MaxPool2D needs kernelSize ≥ 1 and stride ≥ 1")
+  /// Throws a `CNNError` when the kernel size or stride is below 1.
+  public init(kernelSize: Int, stride: Int? = nil) throws {
+    guard kernelSize >= 1 else { throw CNNError("MaxPool2D: kernelSize must be at least 1, got \(kernelSize)") }
+    if let stride, stride < 1 { throw CNNError("MaxPool2D: stride must be at least 1, got \(stride)") }
     self.kernelSize = kernelSize
     self.stride = stride ?? kernelSize
   }
@@ -92,9 +94,13 @@ public final class MaxPool2D: Layer {
   // MARK: - Backward
   //   gradInput[argmax[o]] += gradOutput[o]   (overlapping windows may pick the same winner)
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("MaxPool2D.backward called without a training-mode forward") }
-    precondition(gradOutput.count == cache.argmax.count, "MaxPool2D.backward: gradOutput \(gradOutput.shape) does not match the last output")
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    let (h, w) = (cache.inputShape[2], cache.inputShape[3])
+    try checkGradientShape(
+      gradOutput,
+      expected: [cache.inputShape[0], cache.inputShape[1], (h - kernelSize) / stride + 1, (w - kernelSize) / stride + 1],
+      layer: summary)
     var gradInput = Tensor(zeros: cache.inputShape)
     let planes = cache.inputShape[0] * cache.inputShape[1]
     let outputsPerPlane = gradOutput.count / max(planes, 1)

@@ -26,9 +26,9 @@ public final class ReLU: Layer {
 
   //   gradInput = gradOutput where input > 0, else 0
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("ReLU.backward called without a training-mode forward") }
-    precondition(gradOutput.shape == cache.input.shape, "ReLU.backward: gradOutput \(gradOutput.shape) does not match the input \(cache.input.shape)")
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    try checkGradientShape(gradOutput, expected: cache.input.shape, layer: summary)
     // One pass into fresh storage: gradOutput is still referenced by the caller, so writing into
     // a copy of it would first copy every element.
     return Tensor(shape: gradOutput.shape, scalars: [Float](unsafeUninitializedCapacity: gradOutput.count) { gradInput, initialized in

@@ -25,8 +25,9 @@ public final class Sigmoid: Layer {
 
   //   gradInput = gradOutput · σ · (1 − σ)
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("Sigmoid.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
+    try checkGradientShape(gradOutput, expected: cache.output.shape, layer: summary)
     var gradInput = gradOutput
     gradInput.withUnsafeMutableBufferPointer { g in
       cache.output.withUnsafeBufferPointer { s in

@@ -13,8 +13,8 @@ public final class Upsample2D: Layer {
   struct Cache { let inputShape: [Int] }
   private var cache: Cache?
 
-  public init(factor: Int) {
-    precondition(factor >= 1, "Upsample2D needs factor ≥ 1")
+  public init(factor: Int) throws {
+    guard factor >= 1 else { throw CNNError("Upsample2D: factor must be at least 1, got \(factor)") }
     self.factor = factor
   }
 
@@ -41,9 +41,11 @@ public final class Upsample2D: Layer {
 
   //   gradInput[n, c, y, x] = Σ_{i, j < F} gradOutput[n, c, y·F + i, x·F + j]
 
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let cache else { preconditionFailure("Upsample2D.backward called without a training-mode forward") }
+  public func backward(_ gradOutput: Tensor) throws -> Tensor {
+    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
     let (h, w) = (cache.inputShape[2], cache.inputShape[3])
+    try checkGradientShape(
+      gradOutput, expected: [cache.inputShape[0], cache.inputShape[1], h * factor, w * factor], layer: summary)
     let planes = cache.inputShape[0] * cache.inputShape[1]
     let f = factor
     var gradInput = Tensor(zeros: cache.inputShape)

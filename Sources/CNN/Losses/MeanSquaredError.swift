@@ -10,6 +10,13 @@ public func meanSquaredError(_ prediction: Tensor, _ target: Tensor) throws -> (
   guard prediction.shape == target.shape else {
     throw CNNError("meanSquaredError: prediction \(prediction.shape) and target \(target.shape) differ in shape")
   }
+  guard prediction.count > 0 else { throw CNNError("meanSquaredError: prediction and target of shape \(prediction.shape) are empty") }
+  if let index = prediction.firstNonFiniteIndex {
+    throw CNNError("meanSquaredError: prediction element \(index) is \(prediction.scalars[index]), not a finite number")
+  }
+  if let index = target.firstNonFiniteIndex {
+    throw CNNError("meanSquaredError: target element \(index) is \(target.scalars[index]), not a finite number")
+  }
   var gradient = prediction
   var total: Double = 0
   let scale = 2 / Float(max(prediction.count, 1))

@@ -37,12 +37,19 @@ public func softmax(_ logits: Tensor) -> Tensor {
 ///     ∂loss/∂logits[n, j] = (softmax(logits_n)_j − [j == label_n]) / N
 ///
 /// Shapes: logits (N, M), labels N integers in 0..<M → loss (scalar), gradLogits (N, M).
-/// Throws when the label count or a label value does not fit the logits.
+/// Throws when the label count or a label value does not fit the logits, when there are no logits
+/// (the mean of nothing is not 0), or when a logit is NaN or infinite.
 public func softmaxCrossEntropy(logits: Tensor, labels: [Int]) throws -> (loss: Float, gradLogits: Tensor) {
   guard logits.rank == 2, logits.shape[0] == labels.count else {
     throw CNNError("softmaxCrossEntropy: logits of shape \(logits.shape) do not fit \(labels.count) labels")
   }
   let (rows, columns) = (logits.shape[0], logits.shape[1])
+  guard rows > 0, columns > 0 else {
+    throw CNNError("softmaxCrossEntropy: logits of shape \(logits.shape) are empty; the loss needs at least one row and one class")
+  }
+  if let index = logits.firstNonFiniteIndex {
+    throw CNNError("softmaxCrossEntropy: logit \(logits.scalars[index]) in row \(index / columns) is not a finite number")
+  }
   if let bad = labels.first(where: { $0 < 0 || $0 >= columns }) {
     throw CNNError("softmaxCrossEntropy: label \(bad) is outside 0..<\(columns)")
   }

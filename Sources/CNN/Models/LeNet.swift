@@ -13,19 +13,19 @@ public enum Models {
   /// `11.weight` (and biases), which is also the checkpoint order.
   ///
   /// - Paper: LeCun et al., "Gradient-Based Learning Applied to Document Recognition", 1998.
-  public static func leNet5(using generator: inout SeededGenerator) -> Sequential {
-    Sequential(
-      Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2, using: &generator),
+  public static func leNet5(using generator: inout SeededGenerator) throws -> Sequential {
+    try Sequential(
+      try Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2, using: &generator),
       ReLU(),
-      MaxPool2D(kernelSize: 2),
-      Conv2D(inChannels: 6, outChannels: 16, kernelSize: 5, using: &generator),
+      try MaxPool2D(kernelSize: 2),
+      try Conv2D(inChannels: 6, outChannels: 16, kernelSize: 5, using: &generator),
       ReLU(),
-      MaxPool2D(kernelSize: 2),
+      try MaxPool2D(kernelSize: 2),
       Flatten(),
-      Dense(inputSize: 400, outputSize: 120, using: &generator),
+      try Dense(inputSize: 400, outputSize: 120, using: &generator),
       ReLU(),
-      Dense(inputSize: 120, outputSize: 84, using: &generator),
+      try Dense(inputSize: 120, outputSize: 84, using: &generator),
       ReLU(),
-      Dense(inputSize: 84, outputSize: 10, using: &generator))
+      try Dense(inputSize: 84, outputSize: 10, using: &generator))
   }
 }

@@ -8,22 +8,22 @@ extension Models {
   ///
   /// The convolutions have no bias: the batch norm after each one subtracts the channel mean, so a
   /// bias would cancel (pytorch_reference.py builds them with `bias=False` likewise).
-  public static func modernConvNet(using generator: inout SeededGenerator, dropoutSeed: UInt64 = 7) -> Sequential {
-    func convolution(_ input: Int, _ output: Int) -> Conv2D {
-      Conv2D(inChannels: input, outChannels: output, kernelSize: 3, padding: 1, usesBias: false, using: &generator)
+  public static func modernConvNet(using generator: inout SeededGenerator, dropoutSeed: UInt64 = 7) throws -> Sequential {
+    func convolution(_ input: Int, _ output: Int) throws -> Conv2D {
+      try Conv2D(inChannels: input, outChannels: output, kernelSize: 3, padding: 1, usesBias: false, using: &generator)
     }
-    return Sequential([
-      convolution(1, 32), BatchNorm2D(channels: 32), ReLU(),
-      convolution(32, 32), BatchNorm2D(channels: 32), ReLU(),
-      MaxPool2D(kernelSize: 2),
-      convolution(32, 64), BatchNorm2D(channels: 64), ReLU(),
-      convolution(64, 64), BatchNorm2D(channels: 64), ReLU(),
-      MaxPool2D(kernelSize: 2),
-      Dropout(rate: 0.25, seed: dropoutSeed),
+    return try Sequential([
+      convolution(1, 32), try BatchNorm2D(channels: 32), ReLU(),
+      convolution(32, 32), try BatchNorm2D(channels: 32), ReLU(),
+      try MaxPool2D(kernelSize: 2),
+      convolution(32, 64), try BatchNorm2D(channels: 64), ReLU(),
+      convolution(64, 64), try BatchNorm2D(channels: 64), ReLU(),
+      try MaxPool2D(kernelSize: 2),
+      try Dropout(rate: 0.25, seed: dropoutSeed),
       Flatten(),
-      Dense(inputSize: 3136, outputSize: 128, using: &generator), ReLU(),
-      Dropout(rate: 0.5, seed: dropoutSeed &+ 1),
-      Dense(inputSize: 128, outputSize: 10, using: &generator),
+      try Dense(inputSize: 3136, outputSize: 128, using: &generator), ReLU(),
+      try Dropout(rate: 0.5, seed: dropoutSeed &+ 1),
+      try Dense(inputSize: 128, outputSize: 10, using: &generator),
     ])
   }
 }

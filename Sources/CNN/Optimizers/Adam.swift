@@ -27,7 +27,12 @@ public final class Adam: Optimizer {
   public init(
     parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
     epsilon: Float = 1e-8, weightDecay: Float = 0
-  ) {
+  ) throws {
+    try checkOptimizerSetting("Adam", "learningRate", learningRate)
+    try checkOptimizerSetting("Adam", "weightDecay", weightDecay)
+    guard beta1 >= 0 && beta1 < 1 else { throw CNNError("Adam: beta1 must be at least 0 and below 1, got \(beta1)") }
+    guard beta2 >= 0 && beta2 < 1 else { throw CNNError("Adam: beta2 must be at least 0 and below 1, got \(beta2)") }
+    guard epsilon > 0 && epsilon.isFinite else { throw CNNError("Adam: epsilon must be positive, got \(epsilon)") }
     self.parameters = parameters
     self.learningRate = learningRate
     self.beta1 = beta1

@@ -14,3 +14,10 @@ extension Optimizer {
   /// Resets every parameter's gradient to zero (gradients accumulate until this is called).
   public func zeroGrad() { for parameter in parameters { parameter.zeroGrad() } }
 }
+
+/// Throws unless an optimizer setting (learning rate, momentum, weight decay) is finite and ≥ 0.
+func checkOptimizerSetting(_ optimizer: String, _ name: String, _ value: Float) throws {
+  guard value >= 0 && value.isFinite else {
+    throw CNNError("\(optimizer): \(name) must be a finite number of 0 or more, got \(value)")
+  }
+}

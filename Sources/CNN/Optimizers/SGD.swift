@@ -22,8 +22,13 @@ public final class SGD: Optimizer {
   public init(
     parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
     weightDecay: Float = 0
-  ) {
-    precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+  ) throws {
+    try checkOptimizerSetting("SGD", "learningRate", learningRate)
+    try checkOptimizerSetting("SGD", "momentum", momentum)
+    try checkOptimizerSetting("SGD", "weightDecay", weightDecay)
+    guard !nesterov || momentum > 0 else {
+      throw CNNError("SGD: Nesterov momentum needs momentum above 0, got momentum \(momentum)")
+    }
     self.parameters = parameters
     self.learningRate = learningRate
     self.momentum = momentum

@@ -17,18 +17,42 @@ public struct Tensor: Sendable, Equatable {
   public var scalars: [Float]
 
   /// Creates a tensor from a shape and its elements in row-major order.
+  ///
+  /// A shape with a negative dimension, or whose element count differs from `scalars.count`, stops
+  /// the program with a one-line message (`fatalError` keeps it in release builds, where
+  /// `precondition` would strip it); `Tensor.elementCount(of:)` checks a shape without stopping.
   public init(shape: [Int], scalars: [Float]) {
-    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
-    precondition(
-      shape.reduce(1, *) == scalars.count,
-      "Tensor shape \(shape) needs \(shape.reduce(1, *)) elements, got \(scalars.count)")
+    let count = Tensor.requireElementCount(of: shape)
+    if count != scalars.count {
+      fatalError("Tensor: shape \(shape) needs \(count) elements, got \(scalars.count)")
+    }
     self.shape = shape
     self.scalars = scalars
   }
 
   /// A tensor of the given shape filled with `value`.
   public init(repeating value: Float, shape: [Int]) {
-    self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+    self.init(shape: shape, scalars: [Float](repeating: value, count: Tensor.requireElementCount(of: shape)))
+  }
+
+  /// The number of elements of `shape`, or a `CNNError` naming a negative dimension or a product
+  /// too large for `Int`.
+  public static func elementCount(of shape: [Int]) throws -> Int {
+    if let bad = shape.first(where: { $0 < 0 }) {
+      throw CNNError("Tensor: shape \(shape) has a negative dimension \(bad); every dimension must be 0 or more")
+    }
+    var count = 1
+    for extent in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+      if overflow { throw CNNError("Tensor: shape \(shape) has more elements than memory can address") }
+      count = product
+    }
+    return count
+  }
+
+  /// `elementCount(of:)`, stopping with its message (kept in release builds) on a bad shape.
+  static func requireElementCount(of shape: [Int]) -> Int {
+    do { return try elementCount(of: shape) } catch { fatalError("\(error)") }
   }
 
   /// A tensor of zeros.
@@ -38,7 +62,7 @@ public struct Tensor: Sendable, Equatable {
   /// which saves the zero-filling pass of `init(zeros:)`. Every element must be written before
   /// it is read.
   init(unfilled shape: [Int]) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     self.init(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
       initialized = count
     })
@@ -46,14 +70,14 @@ public struct Tensor: Sendable, Equatable {
 
   /// A tensor whose elements are computed from their flat index.
   public init(shape: [Int], generator: (Int) -> Float) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     self.init(shape: shape, scalars: (0..<count).map(generator))
   }
 
   /// A matrix from nested rows, handy for small literal kernels: `Tensor([[1, -1]])`.
   public init(_ rows: [[Float]]) {
     let width = rows.first?.count ?? 0
-    precondition(rows.allSatisfy { $0.count == width }, "Tensor rows have different lengths")
+    if !rows.allSatisfy({ $0.count == width }) { fatalError("Tensor: rows have different lengths") }
     self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
   }
 
@@ -63,12 +87,13 @@ public struct Tensor: Sendable, Equatable {
   /// The number of dimensions.
   @inlinable public var rank: Int { shape.count }
 
-  /// The flat index of a multi-dimensional index.
+  /// The flat index of a multi-dimensional index; an index of the wrong rank or out of bounds
+  /// stops the program with a message that release builds keep.
   @inlinable public func offset(_ index: [Int]) -> Int {
-    precondition(index.count == shape.count, "index \(index) does not match shape \(shape)")
+    if index.count != shape.count { fatalError("Tensor: index \(index) does not match shape \(shape)") }
     var flat = 0
     for (i, extent) in zip(index, shape) {
-      precondition(i >= 0 && i < extent, "index \(index) is out of bounds for shape \(shape)")
+      if i < 0 || i >= extent { fatalError("Tensor: index \(index) is out of bounds for shape \(shape)") }
       flat = flat * extent + i
     }
     return flat
@@ -82,24 +107,25 @@ public struct Tensor: Sendable, Equatable {
 
   /// The same elements under a new shape with the same element count.
   public func reshaped(to newShape: [Int]) -> Tensor {
-    precondition(
-      newShape.reduce(1, *) == count,
-      "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    if Tensor.requireElementCount(of: newShape) != count {
+      fatalError("Tensor: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    }
     return Tensor(shape: newShape, scalars: scalars)
   }
 
   /// Reshapes in place.
   public mutating func reshape(to newShape: [Int]) {
-    precondition(
-      newShape.reduce(1, *) == count,
-      "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    if Tensor.requireElementCount(of: newShape) != count {
+      fatalError("Tensor: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    }
     shape = newShape
   }
 
   /// Items `range` along the first dimension (for example a mini-batch of images).
   public func slice(_ range: Range<Int>) -> Tensor {
-    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
-                 "slice \(range) is out of bounds for shape \(shape)")
+    if rank < 1 || range.lowerBound < 0 || range.upperBound > shape[0] {
+      fatalError("Tensor: slice \(range) is out of bounds for shape \(shape)")
+    }
     let itemSize = shape.dropFirst().reduce(1, *)
     var newShape = shape
     newShape[0] = range.count
@@ -121,6 +147,19 @@ public struct Tensor: Sendable, Equatable {
   ) rethrows -> R {
     try scalars.withUnsafeMutableBufferPointer(body)
   }
+}
+
+extension Tensor {
+  /// The flat index of the first NaN or infinite element, or nil when every element is finite.
+  public var firstNonFiniteIndex: Int? {
+    withUnsafeBufferPointer { x in
+      for i in 0..<x.count where !x[i].isFinite { return i }
+      return nil
+    }
+  }
+
+  /// Whether every element is a finite number (no NaN, no ±infinity).
+  public var isFinite: Bool { firstNonFiniteIndex == nil }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -108,7 +108,7 @@ public struct LearningRateFinder: Sendable {
       smoothed.append(value)
       best = min(best, value)
       if value > divergenceFactor * best { stoppedEarly = true; break }
-      _ = model.backward(gradient, needsInputGradient: false)
+      _ = try model.backward(gradient, needsInputGradient: false)
       optimizer.step()
     }
     guard rates.count >= 3 else {

@@ -1,9 +1,10 @@
 // Classification metrics: accuracy from logits, and the confusion matrix of true vs predicted class.
 
 /// The fraction of rows of (N, M) logits whose largest entry is the label.
-public func accuracy(logits: Tensor, labels: [Int]) -> Float {
-  precondition(logits.rank == 2 && logits.shape[0] == labels.count,
-               "accuracy: logits \(logits.shape) do not fit \(labels.count) labels")
+public func accuracy(logits: Tensor, labels: [Int]) throws -> Float {
+  guard logits.rank == 2 && logits.shape[0] == labels.count else {
+    throw CNNError("accuracy: logits of shape \(logits.shape) do not fit \(labels.count) labels")
+  }
   guard !labels.isEmpty else { return 0 }
   let correct = zip(logits.argmaxRows(), labels).filter { $0 == $1 }.count
   return Float(correct) / Float(labels.count)
@@ -15,20 +16,32 @@ public struct ConfusionMatrix: Sendable, Equatable {
   /// counts[truth][prediction]
   public private(set) var counts: [[Int]]
 
-  public init(classCount: Int = 10) {
+  /// Throws a `CNNError` for fewer than 1 class.
+  public init(classCount: Int = 10) throws {
+    guard classCount >= 1 else { throw CNNError("ConfusionMatrix: classCount must be at least 1, got \(classCount)") }
     self.classCount = classCount
     counts = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
   }
 
   /// Adds one pair per example.
-  public mutating func add(predictions: [Int], labels: [Int]) {
-    precondition(predictions.count == labels.count, "ConfusionMatrix: \(predictions.count) predictions for \(labels.count) labels")
+  /// Throws a `CNNError` when the counts differ or a class is outside 0..<classCount (nothing is added then).
+  public mutating func add(predictions: [Int], labels: [Int]) throws {
+    guard predictions.count == labels.count else {
+      throw CNNError("ConfusionMatrix.add: \(predictions.count) predictions for \(labels.count) labels")
+    }
+    if let bad = labels.first(where: { $0 < 0 || $0 >= classCount }) {
+      throw CNNError("ConfusionMatrix.add: label \(bad) is outside the classes 0..<\(classCount)")
+    }
+    if let bad = predictions.first(where: { $0 < 0 || $0 >= classCount }) {
+      throw CNNError("ConfusionMatrix.add: prediction \(bad) is outside the classes 0..<\(classCount)")
+    }
     for (prediction, label) in zip(predictions, labels) { counts[label][prediction] += 1 }
   }
 
   /// Adds the argmax of each row of (N, classCount) logits.
-  public mutating func add(logits: Tensor, labels: [Int]) {
-    add(predictions: logits.argmaxRows(), labels: labels)
+  public mutating func add(logits: Tensor, labels: [Int]) throws {
+    guard logits.rank == 2 else { throw CNNError("ConfusionMatrix.add: logits must be (N, classes), got shape \(logits.shape)") }
+    try add(predictions: logits.argmaxRows(), labels: labels)
   }
 
   public var total: Int { counts.joined().reduce(0, +) }

@@ -11,8 +11,10 @@ public struct MiniBatches: Sendable {
   public let shuffles: Bool
   public let seed: UInt64
 
-  public init(count: Int, batchSize: Int, shuffles: Bool = true, seed: UInt64) {
-    precondition(count >= 0 && batchSize >= 1, "MiniBatches needs count ≥ 0 and batchSize ≥ 1")
+  /// Throws a `CNNError` for a negative count or a batch size below 1.
+  public init(count: Int, batchSize: Int, shuffles: Bool = true, seed: UInt64) throws {
+    guard batchSize >= 1 else { throw CNNError("MiniBatches: batchSize must be at least 1, got \(batchSize)") }
+    guard count >= 0 else { throw CNNError("MiniBatches: count must be 0 or more, got \(count)") }
     self.count = count
     self.batchSize = batchSize
     self.shuffles = shuffles
@@ -37,8 +39,12 @@ public struct MiniBatches: Sendable {
 }
 
 /// The examples at `indices` along the first dimension, copied into one tensor (N′, …).
-public func gather(images: Tensor, indices: [Int]) -> Tensor {
-  precondition(images.rank >= 1, "gather needs a batch dimension, got \(images.shape)")
+/// Throws a `CNNError` for a tensor without a batch dimension or an index out of range.
+public func gather(images: Tensor, indices: [Int]) throws -> Tensor {
+  guard images.rank >= 1 else { throw CNNError("gather: needs a batch dimension, got shape \(images.shape)") }
+  if let bad = indices.first(where: { $0 < 0 || $0 >= images.shape[0] }) {
+    throw CNNError("gather: index \(bad) is out of range 0..<\(images.shape[0])")
+  }
   let itemSize = images.count / max(images.shape[0], 1)
   var shape = images.shape
   shape[0] = indices.count
@@ -46,7 +52,6 @@ public func gather(images: Tensor, indices: [Int]) -> Tensor {
   images.withUnsafeBufferPointer { source in
     batch.withUnsafeMutableBufferPointer { target in
       for (row, index) in indices.enumerated() {
-        precondition(index >= 0 && index < images.shape[0], "gather: index \(index) out of 0..<\(images.shape[0])")
         let from = source.baseAddress! + index * itemSize
         (target.baseAddress! + row * itemSize).update(from: from, count: itemSize)
       }
