@@ -52,27 +52,27 @@ struct Optimizers: ExperimentChapter {
     let name: String
     let key: String
     let settings: String
-    let make: ([Parameter]) -> any Optimizer
+    let make: ([Parameter]) throws -> any Optimizer
   }
 
   func raceContenders() -> [Contender] {
     let (lr, mu, adaptive, decay) = (knobs.sgdRate, knobs.momentum, knobs.adaptiveRate, knobs.adamWDecay)
     return [
-      Contender(name: "SGD", key: "sgd", settings: "η = \(lr)") { SGD(parameters: $0, learningRate: lr) },
+      Contender(name: "SGD", key: "sgd", settings: "η = \(lr)") { try SGD(parameters: $0, learningRate: lr) },
       Contender(name: "momentum", key: "momentum", settings: "η = \(lr), μ = \(mu)") {
-        SGD(parameters: $0, learningRate: lr, momentum: mu)
+        try SGD(parameters: $0, learningRate: lr, momentum: mu)
       },
       Contender(name: "Nesterov", key: "nesterov", settings: "η = \(lr), μ = \(mu)") {
-        SGD(parameters: $0, learningRate: lr, momentum: mu, nesterov: true)
+        try SGD(parameters: $0, learningRate: lr, momentum: mu, nesterov: true)
       },
       Contender(name: "RMSProp", key: "rmsprop", settings: "η = \(adaptive), α = 0.99") {
-        RMSProp(parameters: $0, learningRate: adaptive)
+        try RMSProp(parameters: $0, learningRate: adaptive)
       },
       Contender(name: "Adam", key: "adam", settings: "η = \(adaptive), β = (0.9, 0.999)") {
-        Adam(parameters: $0, learningRate: adaptive)
+        try Adam(parameters: $0, learningRate: adaptive)
       },
       Contender(name: "AdamW", key: "adamw", settings: "η = \(adaptive), λ = \(decay)") {
-        AdamW(parameters: $0, learningRate: adaptive, weightDecay: decay)
+        try AdamW(parameters: $0, learningRate: adaptive, weightDecay: decay)
       },
     ]
   }
@@ -81,22 +81,22 @@ struct Optimizers: ExperimentChapter {
     let k = knobs
     return [
       Contender(name: "SGD", key: "sgd", settings: "η = \(k.surfaceSGDRate)") {
-        SGD(parameters: $0, learningRate: k.surfaceSGDRate)
+        try SGD(parameters: $0, learningRate: k.surfaceSGDRate)
       },
       Contender(name: "momentum", key: "momentum", settings: "η = \(k.surfaceMomentumRate), μ = \(k.surfaceMomentum)") {
-        SGD(parameters: $0, learningRate: k.surfaceMomentumRate, momentum: k.surfaceMomentum)
+        try SGD(parameters: $0, learningRate: k.surfaceMomentumRate, momentum: k.surfaceMomentum)
       },
       Contender(name: "Nesterov", key: "nesterov", settings: "η = \(k.surfaceMomentumRate), μ = \(k.surfaceMomentum)") {
-        SGD(parameters: $0, learningRate: k.surfaceMomentumRate, momentum: k.surfaceMomentum, nesterov: true)
+        try SGD(parameters: $0, learningRate: k.surfaceMomentumRate, momentum: k.surfaceMomentum, nesterov: true)
       },
       Contender(name: "RMSProp", key: "rmsprop", settings: "η = \(k.surfaceRMSPropRate)") {
-        RMSProp(parameters: $0, learningRate: k.surfaceRMSPropRate)
+        try RMSProp(parameters: $0, learningRate: k.surfaceRMSPropRate)
       },
       Contender(name: "Adam", key: "adam", settings: "η = \(k.surfaceAdamRate)") {
-        Adam(parameters: $0, learningRate: k.surfaceAdamRate)
+        try Adam(parameters: $0, learningRate: k.surfaceAdamRate)
       },
       Contender(name: "AdamW", key: "adamw", settings: "η = \(k.surfaceAdamRate), λ = 0.1") {
-        AdamW(parameters: $0, learningRate: k.surfaceAdamRate, weightDecay: 0.1)
+        try AdamW(parameters: $0, learningRate: k.surfaceAdamRate, weightDecay: 0.1)
       },
     ]
   }
@@ -188,17 +188,17 @@ struct Optimizers: ExperimentChapter {
     let lr = try settings.float("lr"), decay = try settings.float("weight_decay")
     switch name {
     case "sgd", "momentum", "nesterov":
-      return SGD(parameters: parameters, learningRate: lr, momentum: try settings.float("momentum"),
+      return try SGD(parameters: parameters, learningRate: lr, momentum: try settings.float("momentum"),
                  nesterov: try settings.bool("nesterov"), weightDecay: decay)
     case let rms where rms.hasPrefix("rmsprop"):
-      return RMSProp(parameters: parameters, learningRate: lr, alpha: try settings.float("alpha"),
+      return try RMSProp(parameters: parameters, learningRate: lr, alpha: try settings.float("alpha"),
                      epsilon: try settings.float("eps"), weightDecay: decay, momentum: try settings.float("momentum"),
                      centered: try settings.bool("centered"))
     case "adam":
-      return Adam(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
+      return try Adam(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
                   beta2: try settings.float("beta2"), epsilon: try settings.float("eps"), weightDecay: decay)
     case let adamW where adamW.hasPrefix("adamw"):
-      return AdamW(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
+      return try AdamW(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
                    beta2: try settings.float("beta2"), epsilon: try settings.float("eps"), weightDecay: decay)
     default:
       throw CNNError("optimizers_family.json: unknown optimizer '\(name)'")
@@ -222,7 +222,7 @@ struct Optimizers: ExperimentChapter {
     var paths: [(Contender, [Double], [Double])] = []
     for contender in surfaceContenders() {
       let theta = Parameter(name: "xy", value: Tensor(shape: [2], scalars: [start.0, start.1]))
-      let optimizer = contender.make([theta])
+      let optimizer = try contender.make([theta])
       var xs = [Double(start.0)], ys = [Double(start.1)]
       for _ in 0..<knobs.surfaceSteps {
         optimizer.zeroGrad()
@@ -325,7 +325,7 @@ struct Optimizers: ExperimentChapter {
   ) throws -> (losses: [Float], seconds: Double, diverged: Bool) {
     let trainer = try Trainer(
       model: model, optimizer: optimizer, batchSize: knobs.batchSize, seed: page.seed, schedule: schedule)
-    let batches = MiniBatches(count: train.count, batchSize: knobs.batchSize, seed: page.seed)
+    let batches = try MiniBatches(count: train.count, batchSize: knobs.batchSize, seed: page.seed)
     let progress = page.progress(label, total: steps)
     var losses: [Float] = []
     var epoch = 0
@@ -384,7 +384,7 @@ struct Optimizers: ExperimentChapter {
     for contender in raceContenders() {
       var generator = page.generator(stream: 111)
       let model = try Models.leNet5(using: &generator)
-      let optimizer = contender.make(model.parameters)
+      let optimizer = try contender.make(model.parameters)
       let run = try trainSteps(model, optimizer: optimizer, schedule: nil, steps: steps, train: train, page: page,
                           label: contender.name)
       let accuracy = run.diverged ? 0 : Double(try CNN.accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
@@ -453,7 +453,7 @@ struct Optimizers: ExperimentChapter {
       startRate: knobs.finderStart, endRate: knobs.finderEnd, steps: steps, smoothing: knobs.finderSmoothing)
     var generator = page.generator(stream: 112)
     let model = try Models.leNet5(using: &generator)
-    let optimizer = SGD(parameters: model.parameters, learningRate: knobs.finderStart, momentum: knobs.momentum)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: knobs.finderStart, momentum: knobs.momentum)
     let result = try finder.run(model: model, optimizer: optimizer, images: train.images, labels: train.labels,
                                 batchSize: knobs.batchSize, seed: page.seed)
     page.number("finder: rate at the smoothed loss's minimum", Double(result.minimumRate), key: "finder_minimum_rate")
@@ -518,7 +518,7 @@ struct Optimizers: ExperimentChapter {
     for (index, (name, schedule)) in schedules.enumerated() {
       var generator = page.generator(stream: 111)
       let model = try Models.leNet5(using: &generator)
-      let optimizer = SGD(parameters: model.parameters, learningRate: suggested, momentum: knobs.momentum)
+      let optimizer = try SGD(parameters: model.parameters, learningRate: suggested, momentum: knobs.momentum)
       let run = try trainSteps(model, optimizer: optimizer, schedule: schedule, steps: steps, train: train, page: page, label: name)
       let accuracy = run.diverged ? 0 : Double(try CNN.accuracy(logits: try Trainer.predict(model, images: test.images), labels: test.labels))
       let tail = max(1, steps / 10)

@@ -64,7 +64,7 @@ struct LearningRateScheduleTests {
     let (images, labels) = Self.blobs(count: 30)
     var generator = SeededGenerator(seed: 1)
     let model = Sequential(try Dense(inputSize: 2, outputSize: 3, using: &generator))
-    let optimizer = SGD(parameters: model.parameters, learningRate: 99)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: 99)
     let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: 10, seed: 1,
                           schedule: try StepDecay(initialRate: 0.1, factor: 0.5, stepSize: 1))
     var seen: [Float] = []
@@ -84,7 +84,7 @@ struct LearningRateScheduleTests {
                            try Dense(inputSize: 16, outputSize: 3, using: &generator))
     let before = model.parameters.map(\.value)
     let finder = try LearningRateFinder(startRate: 1e-4, endRate: 100, steps: 120)
-    let result = try finder.run(model: model, optimizer: SGD(parameters: model.parameters, learningRate: 1, momentum: 0.9),
+    let result = try finder.run(model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 1, momentum: 0.9),
                                 images: images, labels: labels, batchSize: 20, seed: 3)
     #expect(model.parameters.map(\.value) == before, "the sweep must leave the weights as it found them")
     #expect(result.rates.first == 1e-4)
@@ -98,7 +98,7 @@ struct LearningRateScheduleTests {
     #expect(result.smoothedLosses.min()! < 0.8 * result.smoothedLosses[0])
 
     // The suggested rate trains: 60 steps from the same start lower the loss, every loss finite.
-    let optimizer = SGD(parameters: model.parameters, learningRate: result.suggestedRate, momentum: 0.9)
+    let optimizer = try SGD(parameters: model.parameters, learningRate: result.suggestedRate, momentum: 0.9)
     let trainer = try Trainer(model: model, optimizer: optimizer, batchSize: 20, seed: 3)
     var losses: [Float] = []
     for epoch in 0..<4 { losses += try trainer.trainEpoch(images: images, labels: labels, epoch: epoch).losses }

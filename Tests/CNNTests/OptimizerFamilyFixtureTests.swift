@@ -12,19 +12,19 @@ private func optimizer(for run: Fixture, parameters: [Parameter]) throws -> any 
   let name = try run.string("name"), settings = try run.child("settings")
   let lr = try settings.float("lr"), decay = try settings.float("weight_decay")
   if name.hasPrefix("rmsprop") {
-    return RMSProp(
+    return try RMSProp(
       parameters: parameters, learningRate: lr, alpha: try settings.float("alpha"), epsilon: try settings.float("eps"),
       weightDecay: decay, momentum: try settings.float("momentum"), centered: try settings.bool("centered"))
   }
   if name.hasPrefix("adamw") {
-    return AdamW(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
+    return try AdamW(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
                  beta2: try settings.float("beta2"), epsilon: try settings.float("eps"), weightDecay: decay)
   }
   if name == "adam" {
-    return Adam(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
+    return try Adam(parameters: parameters, learningRate: lr, beta1: try settings.float("beta1"),
                 beta2: try settings.float("beta2"), epsilon: try settings.float("eps"), weightDecay: decay)
   }
-  return SGD(parameters: parameters, learningRate: lr, momentum: try settings.float("momentum"),
+  return try SGD(parameters: parameters, learningRate: lr, momentum: try settings.float("momentum"),
              nesterov: try settings.bool("nesterov"), weightDecay: decay)
 }
 
@@ -63,11 +63,20 @@ struct OptimizerFamilyFixtureTests {
     expectClose(try run.floats("losses"), losses, tolerance: Self.tolerance, label: "\(label).losses")
   }
 
+  @Test("bad RMSProp and AdamW settings are one-line errors")
+  func badSettings() {
+    #expect(throws: CNNError.self) { try RMSProp(parameters: [], learningRate: -1) }
+    #expect(throws: CNNError.self) { try RMSProp(parameters: [], alpha: 1) }
+    #expect(throws: CNNError.self) { try RMSProp(parameters: [], epsilon: 0) }
+    #expect(throws: CNNError.self) { try AdamW(parameters: [], beta1: 1) }
+    #expect(throws: CNNError.self) { try AdamW(parameters: [], weightDecay: -0.1) }
+  }
+
   @Test("AdamW and Adam's L2 decay differ; with λ = 0 they are the same optimizer")
-  func adamWAgainstAdam() {
-    func trace(_ make: ([Parameter]) -> any Optimizer) -> [Float] {
+  func adamWAgainstAdam() throws {
+    func trace(_ make: ([Parameter]) throws -> any Optimizer) throws -> [Float] {
       let theta = Parameter(name: "theta", value: Tensor(shape: [2], scalars: [1, -2]))
-      let optimizer = make([theta])
+      let optimizer = try make([theta])
       for g in [[0.5, 0.25], [0.5, -1], [-0.1, 3]] as [[Float]] {
         optimizer.zeroGrad()
         theta.grad.add(Tensor(shape: [2], scalars: g))
@@ -75,9 +84,11 @@ struct OptimizerFamilyFixtureTests {
       }
       return theta.value.scalars
     }
-    #expect(trace { AdamW(parameters: $0, learningRate: 0.1, weightDecay: 0) } == trace { Adam(parameters: $0, learningRate: 0.1) })
-    let decoupled = trace { AdamW(parameters: $0, learningRate: 0.1, weightDecay: 0.5) }
-    let coupled = trace { Adam(parameters: $0, learningRate: 0.1, weightDecay: 0.5) }
+    let plainW = try trace { try AdamW(parameters: $0, learningRate: 0.1, weightDecay: 0) }
+    let plain = try trace { try Adam(parameters: $0, learningRate: 0.1) }
+    #expect(plainW == plain)
+    let decoupled = try trace { try AdamW(parameters: $0, learningRate: 0.1, weightDecay: 0.5) }
+    let coupled = try trace { try Adam(parameters: $0, learningRate: 0.1, weightDecay: 0.5) }
     #expect(zip(decoupled, coupled).map { abs($0 - $1) }.max()! > 1e-3)
   }
 

@@ -37,7 +37,12 @@ public final class RMSProp: Optimizer {
   public init(
     parameters: [Parameter], learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8,
     weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false
-  ) {
+  ) throws {
+    try checkOptimizerSetting("RMSProp", "learningRate", learningRate)
+    try checkOptimizerSetting("RMSProp", "weightDecay", weightDecay)
+    try checkOptimizerSetting("RMSProp", "momentum", momentum)
+    guard alpha >= 0 && alpha < 1 else { throw CNNError("RMSProp: alpha must be at least 0 and below 1, got \(alpha)") }
+    guard epsilon > 0 && epsilon.isFinite else { throw CNNError("RMSProp: epsilon must be positive, got \(epsilon)") }
     self.parameters = parameters
     self.learningRate = learningRate
     self.alpha = alpha

@@ -87,7 +87,7 @@ public struct LearningRateFinder: Sendable {
       for (parameter, value) in zip(model.parameters, saved) { parameter.value = value }
       optimizer.learningRate = savedRate
     }
-    let batches = MiniBatches(count: labels.count, batchSize: batchSize, seed: seed)
+    let batches = try MiniBatches(count: labels.count, batchSize: batchSize, seed: seed)
     var rates: [Float] = [], losses: [Float] = [], smoothed: [Double] = []
     var average = 0.0, best = Double.infinity
     var stoppedEarly = false

@@ -1,7 +1,6 @@
-// Every "Try this" experiment a chapter declares is applied here, in quick mode, and its
-// predicted effect asserted: a suggestion on a page cannot promise what the code does not do.
-// Also: a later chapter reuses chapter 8's checkpoint exactly when the checkpoint's own header
-// matches its run.
+// Chapter 11's "Try this" experiments (Lessons/Experiment.swift) are applied here, one test case
+// each, in quick mode, and each predicted effect asserted. Also: a later chapter reuses chapter
+// 8's checkpoint exactly when the checkpoint's own header matches its run.
 
 import CNN
 import Foundation
@@ -9,17 +8,9 @@ import Testing
 
 @testable import Lessons
 
-/// "chapter.index" for every experiment of every chapter that declares experiments.
-let experimentCases: [String] = allChapters.flatMap { chapter -> [String] in
-  guard let type = chapter as? any ExperimentChapter.Type else { return [] }
-  return (0..<experimentCount(type)).map { "\(chapter.number).\($0)" }
-}
-
-func experimentCount<C: ExperimentChapter>(_ type: C.Type) -> Int { C.experiments.count }
-
 /// Runs experiment `index` of chapter type `C` in quick mode into `folder`; returns the prediction,
 /// whether it held, and the metrics (for the failure message).
-func runExperiment<C: ExperimentChapter>(_ type: C.Type, index: Int, folder: String, cache: RunCache)
+func runSingleExperiment<C: ExperimentChapter>(_ type: C.Type, index: Int, folder: String, cache: RunCache)
   throws -> (prediction: String, holds: Bool, metrics: [String: Double])
 {
   let experiment = C.experiments[index]
@@ -31,19 +22,18 @@ func runExperiment<C: ExperimentChapter>(_ type: C.Type, index: Int, folder: Str
   return (experiment.text, experiment.holds(page.metricValues, page.failedCheckNames), page.metricValues)
 }
 
-@Suite("Try-this experiments", .serialized)
-struct ExperimentTests {
+@Suite("Try this in chapter 11: every experiment keeps its promise", .serialized)
+struct OptimizersExperimentTests {
   static let cache = RunCache()
 
-  @Test("each Try-this experiment has the effect its page predicts (quick mode)", arguments: experimentCases)
-  func experiment(_ id: String) throws {
-    let parts = id.split(separator: ".").compactMap { Int($0) }
-    let chapter = try #require(allChapters.first { $0.number == parts[0] } as? any ExperimentChapter.Type)
-    let folder = try temporaryFolder("experiment-\(id)")
+  @Test("each of chapter 11's experiments has the effect its page predicts (quick mode)",
+        arguments: Optimizers.experiments.indices)
+  func experiment(_ index: Int) throws {
+    let folder = try temporaryFolder("experiment-11-\(index)")
     defer { try? FileManager.default.removeItem(atPath: folder) }
     try Self.placeLeNetCheckpoint(in: folder)
-    let outcome = try runExperiment(chapter, index: parts[1], folder: folder, cache: Self.cache)
-    #expect(outcome.holds, "chapter \(parts[0]) experiment \(parts[1]) did not do what it says: \(outcome.prediction)\nmeasured: \(outcome.metrics.sorted { $0.key < $1.key })")
+    let outcome = try runSingleExperiment(Optimizers.self, index: index, folder: folder, cache: Self.cache)
+    #expect(outcome.holds, "chapter 11 experiment \(index) did not do what it says: \(outcome.prediction)\nmeasured: \(outcome.metrics.sorted { $0.key < $1.key })")
   }
 
   /// A LeNet-5 checkpoint whose header matches a quick run with the default seed, so experiments
@@ -108,7 +98,7 @@ struct CheckpointReuseTests {
   func loadsMatching() throws {
     let folder = try temporaryFolder("reuse-load")
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    try ExperimentTests.placeLeNetCheckpoint(in: folder)
+    try OptimizersExperimentTests.placeLeNetCheckpoint(in: folder)
     let page = try page(folder: folder)
     let trained = try LeNet.trainedModel(for: page)
     #expect(trained.decision == .load)
