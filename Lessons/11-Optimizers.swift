@@ -312,7 +312,8 @@ struct Optimizers: ExperimentChapter {
 
   /// Training data for this run: the whole set (full) or a slice (quick).
   func data(_ page: Page) throws -> (train: Dataset, test: Dataset) {
-    let train = try page.dataset(.train), test = try page.dataset(.test)
+    let train = try page.dataset(.train, atLeast: 100, for: "the optimizer race trains on mini-batches of \(knobs.batchSize)")
+    let test = try page.dataset(.test, atLeast: 10, for: "the race's test accuracy")
     if page.isQuick { return (try train.subset(0..<min(5_000, train.count)), try test.subset(0..<min(1_000, test.count))) }
     return (train, test)
   }
