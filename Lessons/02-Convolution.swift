@@ -19,10 +19,13 @@ struct ConvolutionByHand: Chapter {
     page.math(#"Y[y, x] = b + \sum_{i=0}^{K-1} \sum_{j=0}^{K-1} X[y + i,\ x + j] \cdot W[i, j]"#)
     page.prose("""
       The library's reference implementation is `Conv2D.directForward`: seven nested loops, exactly
-      this formula with batch and channel sums around it. Every faster algorithm in later chapters
-      is tested against it.
+      this formula with batch and channel sums around it. The four outer loops visit every output
+      value (image `n`, output channel `o`, row `y`, column `x`); the three inner ones sum over the
+      input channels `c` and the kernel's rows `i` and columns `j`, skipping the positions that fall
+      into the zero padding. Every faster algorithm in later chapters is tested against it. Here it
+      is, read from the library's source as this page was written:
       """)
-    page.code("Sources/CNN/Layers/Conv2D.swift")
+    try page.quote("static func directForward(", from: "Sources/CNN/Layers/Conv2D.swift")
 
     // Step 1: the edge toy — a 6x8 image, white at the sides, black in the middle.
     page.step("The 6x8 edge toy")

@@ -152,17 +152,15 @@ struct PaddingStrideChannels: Chapter {
       var formula = 1
       var jump = 1
       var layers: [Layer] = []
-      var layerGenerator = page.generator(stream: 30)
       for spec in stack.layers {
         formula += (spec.kernel - 1) * jump
         jump *= spec.stride
         if spec.isPool {
           layers.append(try AvgPool2D(kernelSize: spec.kernel, stride: spec.stride))
         } else {
-          let conv = try Conv2D(inChannels: 1, outChannels: 1, kernelSize: spec.kernel, stride: spec.stride,
-                            padding: 0, using: &layerGenerator)
-          conv.weight.value = Tensor(repeating: 1, shape: conv.weight.value.shape)
-          layers.append(conv)
+          // All-ones kernels: every cell a unit reads passes a nonzero gradient back.
+          layers.append(try Conv2D(
+            weight: Tensor(repeating: 1, shape: [1, 1, spec.kernel, spec.kernel]), bias: nil, stride: spec.stride))
         }
       }
       // Backpropagate a 1 from the centre output unit: the input cells with a nonzero gradient are

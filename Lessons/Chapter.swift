@@ -34,7 +34,7 @@ public var allChapters: [any Chapter.Type] {
 }
 
 /// The numbers of every chapter, in course order.
-public var allChapterNumbers: [Int] { allChapters.map { $0.number } }
+var allChapterNumbers: [Int] { allChapters.map { $0.number } }
 
 /// Runs chapters and writes their pages.
 public enum LessonRunner {

@@ -7,7 +7,7 @@ import Plotting
 
 extension RunOptions {
   /// Where the dataset comes from: `--dataset fashion`, `--data DIR`, or the bundled MNIST.
-  public var dataSource: DataSource {
+  var dataSource: DataSource {
     if dataset == .fashion { return .fashionMNIST }
     if let folder = dataFolder { return .folder(folder) }
     return .bundledMNIST
@@ -16,10 +16,10 @@ extension RunOptions {
 
 extension Page {
   /// Where the run's dataset comes from (see `RunOptions.dataSource`).
-  public var dataSource: DataSource { options.dataSource }
+  var dataSource: DataSource { options.dataSource }
 
   /// One split of the run's dataset, loaded once per run and shared by the chapters.
-  public func dataset(_ split: Dataset.Split) throws -> Dataset {
+  func dataset(_ split: Dataset.Split) throws -> Dataset {
     try cache.value("dataset.\(split.rawValue)") { try Dataset.load(dataSource, split: split) }
   }
 
@@ -29,7 +29,8 @@ extension Page {
     let data = try dataset(split)
     guard data.count >= minimum else {
       let kind = split == .train ? "training" : "test"
-      throw CNNError("needs at least \(minimum) \(kind) images (\(purpose)), got \(data.count) in \(data.name)")
+      throw CNNError(
+        "needs at least \(minimum) \(kind) image\(minimum == 1 ? "" : "s") (\(purpose)), got \(data.count) in \(data.name)")
     }
     return data
   }
@@ -48,7 +49,7 @@ extension Fixture {
 extension Tensor {
   /// The (H, W) plane `[n, c]` of an (N, C, H, W) tensor.
   func plane(_ n: Int, _ c: Int) -> Tensor {
-    precondition(rank == 4, "plane needs an (N, C, H, W) tensor, got \(shape)")
+    guard rank == 4 else { fatalError("plane needs an (N, C, H, W) tensor, got \(shape)") }
     let (h, w) = (shape[2], shape[3])
     let start = (n * shape[1] + c) * h * w
     return Tensor(shape: [h, w], scalars: Array(scalars[start..<start + h * w]))
@@ -56,7 +57,7 @@ extension Tensor {
 
   /// A 2-D (H, W) tensor as a (1, 1, H, W) batch of one image.
   func asImageBatch() -> Tensor {
-    precondition(rank == 2, "asImageBatch needs an (H, W) tensor, got \(shape)")
+    guard rank == 2 else { fatalError("asImageBatch needs an (H, W) tensor, got \(shape)") }
     return reshaped(to: [1, 1, shape[0], shape[1]])
   }
 
@@ -94,7 +95,7 @@ func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
 extension Tensor {
   /// The rows of a 2-D tensor as Doubles, for `heatmap`.
   func rows() -> [[Double]] {
-    precondition(rank == 2, "rows needs an (H, W) tensor, got \(shape)")
+    guard rank == 2 else { fatalError("rows needs an (H, W) tensor, got \(shape)") }
     return (0..<shape[0]).map { r in (0..<shape[1]).map { Double(scalars[r * shape[1] + $0]) } }
   }
 }

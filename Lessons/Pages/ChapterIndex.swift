@@ -5,41 +5,27 @@ import Foundation
 import CNN
 
 public enum ChapterIndex {
-  /// One chapter's row, read back from its `results.json`.
+  /// One chapter's row: its folder and its `results.json`, whose fields read through
+  /// (`entry.number`, `entry.isQuick`, …).
+  @dynamicMemberLookup
   public struct Entry: Sendable {
     public let folder: String
-    public let number: Int
-    public let title: String
-    public let seed: UInt64
-    public let isQuick: Bool
-    public let seconds: Double
-    public let passed: Bool
-    public let checksPassed: Int
-    public let checkCount: Int
-    public let error: String?
+    public let result: ChapterResult
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<ChapterResult, Value>) -> Value {
+      result[keyPath: keyPath]
+    }
   }
 
-  /// Reads every `*/results.json` under `directory`; unreadable files are skipped.
+  /// Reads every `*/results.json` under `directory` (`ChapterResult.read`); unreadable files are
+  /// skipped.
   public static func entries(in directory: String) -> [Entry] {
     let folders = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     var entries: [Entry] = []
     for folder in folders.sorted() {
       let path = (directory as NSString).appendingPathComponent(folder + "/results.json")
-      guard let data = FileManager.default.contents(atPath: path),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let number = (object["chapter"] as? NSNumber)?.intValue,
-            let title = object["title"] as? String
-      else { continue }
-      let checks = object["checks"] as? [[String: Any]] ?? []
-      let passedChecks = checks.filter { ($0["passed"] as? Bool) == true }.count
-      entries.append(Entry(
-        folder: folder, number: number, title: title,
-        seed: (object["seed"] as? NSNumber)?.uint64Value ?? 0,
-        isQuick: object["quick"] as? Bool ?? false,
-        seconds: (object["seconds"] as? NSNumber)?.doubleValue ?? 0,
-        passed: object["passed"] as? Bool ?? false,
-        checksPassed: passedChecks, checkCount: checks.count,
-        error: object["error"] as? String))
+      guard let result = try? ChapterResult.read(from: path) else { continue }
+      entries.append(Entry(folder: folder, result: result))
     }
     return entries.sorted { ($0.number, $0.folder) < ($1.number, $1.folder) }
   }
@@ -50,6 +36,9 @@ public enum ChapterIndex {
     var lines = [
       "# cnn-lessons: the chapter pages", "",
       "Each page below was written by `cnn-lessons run`; rerun a chapter to regenerate its page.", "",
+      "Write the core layers yourself: `cnn-lessons exercises` lists the graded exercises "
+        + "(`Lessons/Exercises/`), and `cnn-lessons exercise N` grades yours and writes its report card "
+        + "under [`exercises/`](exercises/README.md).", "",
     ]
     let rows = entries.map { entry -> [String] in
       let status = entry.error != nil ? "❌ error" : entry.passed ? "✅ passed" : "❌ failed"
@@ -63,6 +52,6 @@ public enum ChapterIndex {
       headers: ["#", "Chapter", "Status", "Checks", "Seed", "Mode", "Duration"], rows: rows))
     let total = entries.reduce(0) { $0 + $1.seconds }
     lines += ["", "Total time of the chapters listed: \(NumberFormat.seconds.string(total)).", ""]
-    try writeAtomically(lines.joined(separator: "\n"), to: (directory as NSString).appendingPathComponent("README.md"))
+    try AtomicFile.write(lines.joined(separator: "\n"), to: (directory as NSString).appendingPathComponent("README.md"))
   }
 }

@@ -6,17 +6,6 @@ import Foundation
 import CNN
 import Plotting
 
-/// One check's outcome as recorded in `results.json`.
-public struct CheckResult: Sendable {
-  public let name: String
-  public let value: Double
-  /// The bound the value was held to; nil for a plain true/false check.
-  public let threshold: Double?
-  /// The rule as the page shows it, such as `< 1e-04` or `≥ 98.50%`.
-  public let rule: String
-  public let passed: Bool
-}
-
 /// The page of one chapter, built step by step while the chapter runs.
 public final class Page {
   public let number: Int
@@ -31,6 +20,11 @@ public final class Page {
 
   public var seed: UInt64 { options.seed }
   public var isQuick: Bool { options.isQuick }
+  /// The top heading; nil gives "Chapter N: title". (Exercise report cards set their own.)
+  public var heading: String?
+  /// The link back to the index and the footer's rerun line; nil gives the chapter's.
+  public var indexLink: String?
+  public var rerunNote: String?
 
   private var blocks: [String] = []
   private var tryThisBlocks: [String] = []
@@ -65,9 +59,11 @@ public final class Page {
   /// Seconds since the page was created.
   public var elapsedSeconds: Double { seconds(ContinuousClock.now - start) }
 
-  /// A generator for one independent random stream of this run (`stream` keeps streams apart).
+  /// A generator for one random stream of this run: `SeededGenerator(seed:stream:)`, so different
+  /// `stream` numbers give independent sequences (not one sequence shifted), and the same number
+  /// gives the same sequence on every run with this seed.
   public func generator(stream: UInt64 = 0) -> SeededGenerator {
-    SeededGenerator(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+    SeededGenerator(seed: seed, stream: stream)
   }
 
   // MARK: - Content
@@ -210,20 +206,24 @@ public final class Page {
 
   // MARK: - Writing
 
-  /// Writes `README.md` and `results.json` (each through a temporary file and a rename).
-  /// `error` is the one-line message when the chapter stopped early.
+  /// Writes `README.md` and `results.json` (each through `AtomicFile`: a temporary file and a
+  /// rename). `error` is the one-line message when the chapter stopped early.
   @discardableResult
-  public func write(error: String? = nil) throws -> ChapterSummary {
-    let seconds = elapsedSeconds
-    let passed = error == nil && allChecksPassed
-    let summary = ChapterSummary(
+  public func write(error: String? = nil) throws -> ChapterResult {
+    let result = self.result(seconds: elapsedSeconds, error: error)
+    try AtomicFile.write(readme(seconds: result.seconds, passed: result.passed, error: error),
+                         to: (directory as NSString).appendingPathComponent("README.md"))
+    try AtomicFile.write(try result.jsonData(), to: (directory as NSString).appendingPathComponent("results.json"))
+    return result
+  }
+
+  /// What `results.json` records about this run so far.
+  public func result(seconds: Double, error: String?) -> ChapterResult {
+    // `number(_:_:)` replaces a repeated key, so the keys are unique; the initialiser traps if not.
+    let values = Dictionary(uniqueKeysWithValues: metrics.map { ($0.key, $0.value) })
+    return ChapterResult(
       number: number, slug: slug, title: title, seed: seed, isQuick: isQuick, seconds: seconds,
-      checksPassed: checks.filter(\.passed).count, checkCount: checks.count, error: error)
-    try writeAtomically(readme(seconds: seconds, passed: passed, error: error),
-                        to: (directory as NSString).appendingPathComponent("README.md"))
-    try writeAtomically(resultsJSON(seconds: seconds, passed: passed, error: error),
-                        to: (directory as NSString).appendingPathComponent("results.json"))
-    return summary
+      error: error, checks: checks, metrics: values, figures: figureFiles)
   }
 
   func readme(seconds: Double, passed: Bool, error: String?) -> String {
@@ -231,9 +231,9 @@ public final class Page {
     let status = error != nil ? "stopped with an error" :
       "\(checks.filter(\.passed).count)/\(checks.count) checks passed"
     var lines = [
-      "# Chapter \(number): \(title)", "",
+      "# \(heading ?? "Chapter \(number): \(title)")", "",
       "*Seed \(seed) · \(mode) · \(NumberFormat.seconds.string(seconds)) · \(status)*", "",
-      "[All chapters](../README.md)", "",
+      indexLink ?? "[All chapters](../README.md)", "",
     ]
     if let error { lines += ["> **Error:** \(error)", ""] }
     for block in blocks { lines += [block, ""] }
@@ -259,42 +259,16 @@ public final class Page {
       lines += ["## Try this", ""]
       for block in tryThisBlocks { lines += [block, ""] }
     }
+    if let rerunNote {
+      lines += ["---", "", rerunNote, ""]
+      return lines.joined(separator: "\n")
+    }
     lines += [
       "---", "",
       "Rerun this page: `swift run -c release cnn-lessons run \(number) --seed \(seed)\(isQuick ? " --quick" : "")`"
         + " (edit `Lessons/\(String(format: "%02d", number))-*.swift` first to change it).", "",
     ]
     return lines.joined(separator: "\n")
-  }
-
-  func resultsJSON(seconds: Double, passed: Bool, error: String?) -> String {
-    let checkLines = checks.map { check in
-      "    {\"name\": \(Markdown.jsonString(check.name)), \"value\": \(Markdown.jsonNumber(check.value)), "
-        + "\"threshold\": \(check.threshold.map(Markdown.jsonNumber) ?? "null"), "
-        + "\"rule\": \(Markdown.jsonString(check.rule)), \"passed\": \(check.passed)}"
-    }
-    let metricLines = metrics.map { "    \(Markdown.jsonString($0.key)): \(Markdown.jsonNumber($0.value))" }
-    let figures = figureFiles.map(Markdown.jsonString).joined(separator: ", ")
-    return """
-      {
-        "chapter": \(number),
-        "slug": \(Markdown.jsonString(slug)),
-        "title": \(Markdown.jsonString(title)),
-        "seed": \(seed),
-        "quick": \(isQuick),
-        "seconds": \(Markdown.jsonNumber((seconds * 1000).rounded() / 1000)),
-        "passed": \(passed),
-        "error": \(error.map(Markdown.jsonString) ?? "null"),
-        "checks": [
-      \(checkLines.joined(separator: ",\n"))
-        ],
-        "metrics": {
-      \(metricLines.joined(separator: ",\n"))
-        },
-        "figures": [\(figures)]
-      }
-
-      """
   }
 
   // MARK: - Helpers
@@ -323,20 +297,4 @@ public final class Page {
     if abs(value) < 1e-2 { return String(format: "%.0e", value) }
     return String(format: "%g", value)
   }
-}
-
-/// What the runner and the index need to know about one chapter's run.
-public struct ChapterSummary: Sendable {
-  public let number: Int
-  public let slug: String
-  public let title: String
-  public let seed: UInt64
-  public let isQuick: Bool
-  public let seconds: Double
-  public let checksPassed: Int
-  public let checkCount: Int
-  /// The one-line error when the chapter stopped early.
-  public let error: String?
-
-  public var passed: Bool { error == nil && checksPassed == checkCount }
 }

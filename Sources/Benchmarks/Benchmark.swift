@@ -10,7 +10,7 @@ public struct Measurement: Sendable, Equatable {
   public let samples: [Double]
 
   public init(samples: [Double]) {
-    precondition(!samples.isEmpty, "Measurement needs at least one sample")
+    guard !samples.isEmpty else { fatalError("Measurement needs at least one sample") }
     self.samples = samples
   }
 
@@ -50,7 +50,7 @@ public struct Benchmark: Sendable {
   public let warmups: Int
 
   public init(repetitions: Int = 5, warmups: Int = 1) {
-    precondition(repetitions >= 1 && warmups >= 0, "Benchmark needs repetitions ≥ 1 and warmups ≥ 0")
+    guard repetitions >= 1 && warmups >= 0 else { fatalError("Benchmark needs repetitions ≥ 1 and warmups ≥ 0") }
     self.repetitions = repetitions
     self.warmups = warmups
   }

@@ -36,6 +36,8 @@ public struct BenchmarkResults: Sendable, Equatable {
   }
 
   private mutating func set(_ key: String, _ value: Double) {
+    // "meta.*" keys hold the text in `meta`; a figure there would collide with it in the JSON.
+    precondition(!key.hasPrefix(BenchmarkResults.metaPrefix), "benchmark figure key \(key) clashes with meta keys")
     if values[key] == nil { order.append(key) }
     values[key] = value
   }
@@ -61,32 +63,22 @@ public struct BenchmarkResults: Sendable, Equatable {
 
   // MARK: - JSON
 
-  /// The JSON text: one flat object, keys sorted so that files diff cleanly.
+  /// The JSON text: one flat object, keys sorted so that files diff cleanly (`Codable` below).
   public func jsonData() throws -> Data {
-    var object: [String: Any] = [:]
-    for (key, value) in values { object[key] = value.isFinite ? value : nil }
-    for (key, text) in meta { object["meta." + key] = text }
-    return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(self)
   }
 
-  /// Writes the JSON to `path` atomically: a temporary file in the same folder, then a rename,
-  /// so a reader never sees half a file.
+  /// Writes the JSON to `path` atomically (`AtomicFile`), so a reader never sees half a file.
   public func write(to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+    let data: Data
     do {
-      try jsonData().write(to: temporary)
-      if rename(temporary.path, url.path) != 0 {
-        throw CNNError("cannot rename \(temporary.path) to \(path): \(String(cString: strerror(errno)))")
-      }
-    } catch let error as CNNError {
-      try? FileManager.default.removeItem(at: temporary)
-      throw error
+      data = try jsonData()
     } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw CNNError("cannot write benchmark results to \(path): \(writeProblem(at: path))")
+      throw CNNError("cannot write benchmark results to \(path): \(error)")
     }
+    try AtomicFile.write(data, to: path)
   }
 
   /// Reads a file written by `write(to:)` or by pytorch_reference.py. Numbers become figures,
@@ -99,20 +91,13 @@ public struct BenchmarkResults: Sendable, Equatable {
   }
 
   static func decode(_ data: Data, source: String) throws -> BenchmarkResults {
-    guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+    do {
+      return try JSONDecoder().decode(BenchmarkResults.self, from: data)
+    } catch let error as CNNError {
+      throw CNNError("\(source): \(error)")
+    } catch {
       throw CNNError("\(source) is not a JSON object of benchmark figures")
     }
-    var results = BenchmarkResults()
-    for key in object.keys.sorted(by: { (workloadRank($0), $0) < (workloadRank($1), $1) }) {
-      if key.hasPrefix("meta.") {
-        results.meta[String(key.dropFirst(5))] = "\(object[key]!)"
-      } else if let number = object[key] as? NSNumber, !(object[key] is Bool) {
-        results.set(key, number.doubleValue)
-      } else {
-        throw CNNError("\(source): value of '\(key)' is not a number")
-      }
-    }
-    return results
   }
 
   /// Keys read back from JSON come in the order the workloads run (then alphabetically), so a
@@ -155,5 +140,63 @@ public struct BenchmarkResults: Sendable, Equatable {
         return column == 0 ? cell + padding : padding + cell
       }.joined(separator: "  ")
     }.joined(separator: "\n")
+  }
+}
+
+// MARK: - Codable
+
+extension BenchmarkResults: Codable {
+  static let metaPrefix = "meta."
+
+  /// A JSON object key chosen at run time (the figure keys are not known in advance).
+  struct Key: CodingKey {
+    let stringValue: String
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+  }
+
+  /// One flat object: each figure under its key (non-finite numbers, which JSON cannot hold, are
+  /// left out), each `meta` text under `meta.KEY`. Every key is written once: the two families
+  /// cannot clash (`set` refuses figure keys starting with `meta.`), and the assertion holds it.
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.container(keyedBy: Key.self)
+    var written = Set<String>()
+    for (key, value) in values where value.isFinite {
+      precondition(written.insert(key).inserted, "duplicate benchmark JSON key \(key)")
+      try container.encode(value, forKey: Key(key))
+    }
+    for (key, text) in meta {
+      let jsonKey = BenchmarkResults.metaPrefix + key
+      precondition(written.insert(jsonKey).inserted, "duplicate benchmark JSON key \(jsonKey)")
+      try container.encode(text, forKey: Key(jsonKey))
+    }
+  }
+
+  /// Keys are taken in the order the workloads run (then alphabetically), so a table of a file
+  /// reads like the run that wrote it. A non-number figure is a one-line `CNNError`.
+  public init(from decoder: Decoder) throws {
+    self.init()
+    let container = try decoder.container(keyedBy: Key.self)
+    let keys = container.allKeys.map(\.stringValue)
+      .sorted { (BenchmarkResults.workloadRank($0), $0) < (BenchmarkResults.workloadRank($1), $1) }
+    for key in keys {
+      if key.hasPrefix(BenchmarkResults.metaPrefix) {
+        let name = String(key.dropFirst(BenchmarkResults.metaPrefix.count))
+        if let text = try? container.decode(String.self, forKey: Key(key)) {
+          meta[name] = text
+        } else if let number = try? container.decode(Double.self, forKey: Key(key)) {
+          meta[name] = "\(number)"
+        } else {
+          throw CNNError("value of '\(key)' is neither text nor a number")
+        }
+      } else if (try? container.decode(Bool.self, forKey: Key(key))) == nil,
+                let number = try? container.decode(Double.self, forKey: Key(key)) {
+        set(key, number)
+      } else {
+        throw CNNError("value of '\(key)' is not a number")
+      }
+    }
   }
 }

@@ -1,21 +1,13 @@
 // Writing files the way every part of the project does: through a temporary file and a rename
-// (a reader never sees half a file), into folders created with a one-line error when they cannot be.
+// (`AtomicFile`: a reader never sees half a file), into folders created with a one-line error
+// when they cannot be.
 
 import Foundation
 
-/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a file.
+/// Writes `text` to `path` through a temporary file and a rename (`AtomicFile.write`), so a
+/// reader never sees half a file.
 public func writeAtomically(_ text: String, to path: String) throws {
-  let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-  do {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-  } catch {
-    throw CNNError("cannot write \(path): \(writeProblem(at: path))")
-  }
-  if rename(temporary, path) != 0 {
-    let reason = String(cString: strerror(errno))
-    unlink(temporary)
-    throw CNNError("cannot write \(path): \(reason)")
-  }
+  try AtomicFile.write(text, to: path)
 }
 
 /// Creates a folder and its parents, or throws a one-line error saying why it cannot.

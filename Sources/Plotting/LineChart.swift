@@ -14,7 +14,7 @@ public struct Series: Sendable {
 
   /// A series from matching x and y values.
   public init(_ name: String, x: [Double], y: [Double], color: Color? = nil, dashed: Bool = false, markers: Bool = false) {
-    precondition(x.count == y.count, "Series \(name): \(x.count) x values but \(y.count) y values")
+    guard x.count == y.count else { fatalError("Series \(name): \(x.count) x values but \(y.count) y values") }
     (self.name, self.x, self.y, self.color, self.dashed, self.markers) = (name, x, y, color, dashed, markers)
   }
 

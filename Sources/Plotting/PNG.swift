@@ -17,10 +17,12 @@ public struct Image: Sendable, Equatable {
 
   /// An image from existing pixels; the count must be `width · height · channels`.
   public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-    precondition(width >= 0 && height >= 0 && (channels == 1 || channels == 3),
-                 "Image needs a non-negative size and 1 or 3 channels, got \(width)x\(height)x\(channels)")
-    precondition(pixels.count == width * height * channels,
-                 "Image \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+    guard width >= 0 && height >= 0 && (channels == 1 || channels == 3) else {
+      fatalError("Image needs a non-negative size and 1 or 3 channels, got \(width)x\(height)x\(channels)")
+    }
+    guard pixels.count == width * height * channels else {
+      fatalError("Image \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+    }
     self.width = width
     self.height = height
     self.channels = channels
@@ -48,36 +50,20 @@ public enum PNG {
     guard image.width > 0, image.height > 0 else {
       throw CNNError("cannot write \(path): image is empty (\(image.width)x\(image.height))")
     }
-    let folder = (path as NSString).deletingLastPathComponent.isEmpty
-      ? "." : (path as NSString).deletingLastPathComponent
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw CNNError("cannot write \(path): folder \(folder) does not exist")
-    }
-    guard access(folder, W_OK) == 0 else {
-      throw CNNError("cannot write \(path): folder \(folder) is not writable")
-    }
-    let name = (path as NSString).lastPathComponent
-    let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-
-    var png = png_image()
-    png.version = UInt32(PNG_IMAGE_VERSION)
-    png.width = UInt32(image.width)
-    png.height = UInt32(image.height)
-    png.format = image.channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-    let ok = image.pixels.withUnsafeBytes { bytes in
-      png_image_write_to_file(&png, temporary, 0, bytes.baseAddress, Int32(image.width * image.channels), nil)
-    }
-    guard ok != 0 else {
-      let reason = message(of: png)
-      png_image_free(&png)
-      unlink(temporary)
-      throw CNNError("cannot write \(path): \(reason)")
-    }
-    guard rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw CNNError("cannot write \(path): rename failed (\(reason))")
+    try AtomicFile.write(to: path) { temporary in
+      var png = png_image()
+      png.version = UInt32(PNG_IMAGE_VERSION)
+      png.width = UInt32(image.width)
+      png.height = UInt32(image.height)
+      png.format = image.channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+      let ok = image.pixels.withUnsafeBytes { bytes in
+        png_image_write_to_file(&png, temporary, 0, bytes.baseAddress, Int32(image.width * image.channels), nil)
+      }
+      guard ok != 0 else {
+        let reason = message(of: png)
+        png_image_free(&png)
+        throw CNNError("cannot write \(path): \(reason)")
+      }
     }
   }
 

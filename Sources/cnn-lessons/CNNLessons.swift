@@ -19,9 +19,11 @@ struct CNNLessons: ParsableCommand {
         cnn-lessons list
         cnn-lessons run 3
         cnn-lessons run all --quick
+        cnn-lessons exercises
+        cnn-lessons exercise 6
       """,
     version: CNNLessons.version,
-    subcommands: [List.self, Run.self, Bench.self])
+    subcommands: [List.self, Run.self, Bench.self, Exercises.self, ExerciseCommand.self])
 
   /// The version `cnn-lessons --version` prints.
   static let version = "0.10.0"
@@ -83,13 +85,21 @@ extension CNNLessons {
     @Option(name: .long, help: ArgumentHelp("The dataset of the MNIST chapters.", valueName: "NAME"))
     var dataset: DatasetName = .mnist
 
+    @Flag(name: .long, help: "Grade your code for the chapters' exercises instead (as `cnn-lessons exercise N`).")
+    var exercise = false
+
     func run() throws {
+      guard let seedValue = UInt64(seed) else {
+        throw CNNError("--seed must be a non-negative integer from 0 to \(UInt64.max), got '\(seed)'")
+      }
+      if exercise {
+        let numbers = try CNNLessons.exerciseNumbers(chapters)
+        if !(try CNNLessons.gradeExercises(numbers, output: output, seed: seedValue, solution: "yours")) { throw ExitCode(1) }
+        return
+      }
       // Checked here rather than in validate() so the message stays one line (no usage dump).
       if chapters.isEmpty {
         throw CNNError("name the chapters to run, e.g. `cnn-lessons run 3` or `cnn-lessons run all`")
-      }
-      guard let seedValue = UInt64(seed) else {
-        throw CNNError("--seed must be a non-negative integer from 0 to \(UInt64.max), got '\(seed)'")
       }
       let options = RunOptions(
         outputDirectory: output, isQuick: quick, seed: seedValue, dataFolder: data, dataset: dataset)

@@ -24,7 +24,11 @@ func checkpointRoundTrip() throws {
   var rng = SeededGenerator(seed: 2)
   _ = try source.forward(Tensor(randomNormal: [4, 2, 3, 3], using: &rng), mode: .training)  // move running stats
   try Checkpoint.save(source, to: path)
-  #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+  let folder = (path as NSString).deletingLastPathComponent
+  let name = (path as NSString).lastPathComponent
+  let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder)
+    .filter { AtomicFile.isTemporary($0) && $0.hasPrefix(".\(name).") }
+  #expect(leftovers.isEmpty)
   let target = try smallModel(seed: 99)
   #expect(snapshot(target) != snapshot(source))
   try Checkpoint.load(into: target, from: path)

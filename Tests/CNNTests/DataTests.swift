@@ -87,7 +87,9 @@ struct DataTests {
     // A label file where an image file belongs: valid IDX, wrong kind.
     let path = folder + "/train-images-idx3-ubyte"
     try Data(idxBytes(magic: 0x801, dimensions: [2], payload: [1, 2])).write(to: URL(fileURLWithPath: path))
-    expectCNNError(["train-images-idx3-ubyte", "magic", "0x00000803"]) { _ = try Dataset.load(.folder(folder), split: .train) }
+    expectCNNError(["train-images-idx3-ubyte", "magic", "for an image file", "0x00000803"]) {
+      _ = try Dataset.load(.folder(folder), split: .train)
+    }
     // Not IDX at all.
     try Data("hello world".utf8).write(to: URL(fileURLWithPath: path))
     expectCNNError(["train-images-idx3-ubyte", "magic"]) { _ = try IDX.read(path: path) }

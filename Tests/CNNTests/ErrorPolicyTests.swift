@@ -129,3 +129,16 @@ func unwritablePathCause() throws {
   let model = Sequential(try Dense(inputSize: 2, outputSize: 2, using: &rng))
   expectCNNError(["cannot write checkpoint", "does not exist"]) { try Checkpoint.save(model, to: folder + "/none/model.ckpt") }
 }
+
+/// A learner's layer whose backward returns a gradient of the wrong shape.
+private final class WrongShapeBackward: Layer {
+  func forward(_ input: Tensor, mode: Mode) throws -> Tensor { input }
+  func backward(_ gradOutput: Tensor) throws -> Tensor { Tensor(zeros: [1]) }
+}
+
+@Test("the gradient checker names a backward that returns the wrong shape instead of trapping")
+func gradientCheckerWrongShape() {
+  var rng = SeededGenerator(seed: 1)
+  let input = Tensor(randomNormal: [2, 3], using: &rng)
+  expectCNNError(["gradient check input", "shape [1]", "[2, 3]"]) { _ = try gradientCheck(WrongShapeBackward(), input: input) }
+}

@@ -45,3 +45,22 @@ func leNetCheckpoint() throws {
   let x = Tensor(randomUniform: [4, 1, 28, 28], using: &rng)
   #expect(try source.forward(x, mode: .inference) == target.forward(x, mode: .inference))
 }
+
+@Test("Sequential backward without the input gradient: same parameter gradients for LeNet-5")
+func sequentialBackwardWithoutInputGradient() throws {
+  var rng = SeededGenerator(seed: 14)
+  let input = Tensor(randomUniform: [4, 1, 28, 28], in: 0...1, using: &rng)
+  var weights = SeededGenerator(seed: 15)
+  let full = try Models.leNet5(using: &weights)
+  weights = SeededGenerator(seed: 15)
+  let partial = try Models.leNet5(using: &weights)
+  let logits = try full.forward(input, mode: .training)
+  _ = try partial.forward(input, mode: .training)
+  let (_, gradLogits) = try softmaxCrossEntropy(logits: logits, labels: [1, 2, 3, 4])
+  let gradInput = try full.backward(gradLogits)
+  _ = try partial.backward(gradLogits, needsInputGradient: false)
+  #expect(gradInput.shape == input.shape)
+  for (a, b) in zip(full.parameters, partial.parameters) {
+    #expect(a.grad == b.grad, "\(a.name)")
+  }
+}

@@ -135,3 +135,14 @@ func checkpointsRefuseNonFinite() throws {
   expectCNNError(["checkpoint", "NaN or infinite", "refusing"]) { try Checkpoint.load(into: model, from: path) }
   #expect(model.parameters.map(\.value) == before)
 }
+
+@Test("prediction on NaN images throws, blaming the images, instead of scoring NaN logits as answers")
+func predictionRefusesNaN() throws {
+  let (model, _, images, labels) = try tenClassSetup(count: 6, seed: 7)
+  var poisoned = images
+  poisoned[4, 0, 1, 1] = .infinity
+  expectCNNError(["prediction stopped", "input data", "image 4"]) { _ = try Trainer.predict(model, images: poisoned, batchSize: 10) }
+  let trainer = try Trainer(model: model, optimizer: try SGD(parameters: model.parameters, learningRate: 0.1), batchSize: 4, seed: 0)
+  expectCNNError(["prediction stopped", "image 1"]) { _ = try trainer.evaluate(images: poisoned, labels: labels, batchSize: 3) }
+  #expect(try Trainer.predict(model, images: images).shape == [6, 10])
+}

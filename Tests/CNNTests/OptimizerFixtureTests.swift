@@ -22,11 +22,7 @@ struct OptimizerFixtureTests {
     let kind = try run.string("optimizer")
     let label = "optimizers_tiny.runs[\(index)] \(try run.string("description"))"
     let input = try fixture.tensor("input"), target = try fixture.tensor("target")
-    let weight = try fixture.tensor("weight")
-    var rng = SeededGenerator(seed: 3)
-    let layer = try Dense(inputSize: weight.shape[1], outputSize: weight.shape[0], using: &rng)
-    layer.weight.value = weight
-    layer.bias.value = try fixture.tensor("bias")
+    let layer = try Dense(weight: fixture.tensor("weight"), bias: fixture.tensor("bias"))
     let learningRate = try run.float("learningRate"), weightDecay = try run.float("weightDecay")
     let optimizer: any Optimizer =
       kind == "adam"

@@ -108,10 +108,51 @@ struct RunnerTests {
     let summary = try page.write()
     #expect(summary.checksPassed == 1 && summary.checkCount == 3 && !summary.passed)
     let json = try String(contentsOfFile: page.directory + "/results.json", encoding: .utf8)
-    #expect(json.contains("\"test_accuracy\": 0.987"))
-    #expect(json.contains("\"value\": null"))  // NaN is not JSON
+    #expect(json.contains("\"value\" : null"))  // NaN is not JSON
     let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
     #expect(parsed?["passed"] as? Bool == false)
+    #expect((parsed?["metrics"] as? [String: Any])?["test_accuracy"] as? Double == 0.987)
+
+    // Read back through the same Codable type that wrote it.
+    let read = try ChapterResult.read(from: page.directory + "/results.json")
+    #expect(read.number == 99 && read.slug == "scratch" && read.title == "Scratch")
+    #expect(read.seed == RunOptions.defaultSeed && !read.isQuick && !read.passed && read.error == nil)
+    #expect(read.metrics == ["test_accuracy": 0.987])
+    #expect(read.checks.map(\.name) == summary.checks.map(\.name))
+    #expect(read.checks.map(\.passed) == [true, false, false])
+    #expect(read.checks[2].value.isNaN && read.checks[1].value == 2)
+    #expect(read.seconds == summary.seconds)
+    let index = ChapterIndex.entries(in: page.options.outputDirectory)
+    #expect(index.map(\.number) == [99] && index.first?.checksPassed == 1)
+  }
+
+  @Test("results.json: every key once, sorted, and a number recorded twice keeps its last value")
+  func resultsKeysUnique() throws {
+    let page = try Page(number: 98, slug: "keys", title: "Keys",
+                        options: RunOptions(outputDirectory: try temporaryFolder("keys"), isQuiet: true))
+    page.number("loss", 2.0)
+    page.number("loss", 1.5)
+    page.number("other loss", 1.0, key: "loss_b")
+    page.number("not finite", Double.infinity)
+    page.check("holds", true)
+    try page.write(error: "stopped early")
+    let json = try String(contentsOfFile: page.directory + "/results.json", encoding: .utf8)
+    for key in ["chapter", "checks", "error", "figures", "metrics", "quick", "seconds", "seed",
+                "slug", "title", "loss", "loss_b", "not_finite"] {
+      #expect(json.components(separatedBy: "\"\(key)\" :").count == 2, "key \(key) should appear once")
+    }
+    let read = try ChapterResult.read(from: page.directory + "/results.json")
+    #expect(read.metrics["loss"] == 1.5 && read.metrics["loss_b"] == 1.0)
+    #expect(read.metrics["not_finite"]?.isNaN == true)
+    #expect(read.error == "stopped early" && !read.passed)
+
+    // A file that is not a chapter's results is a one-line error naming it.
+    try Data(#"{"chapter": 1}"#.utf8).write(to: URL(fileURLWithPath: page.directory + "/results.json"))
+    #expect {
+      _ = try ChapterResult.read(from: page.directory + "/results.json")
+    } throws: { error in
+      "\(error)".contains("results.json") && "\(error)".contains("missing key") && !"\(error)".contains("\n")
+    }
   }
 
   @Test("an output folder under a regular file is a one-line error")

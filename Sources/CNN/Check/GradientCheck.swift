@@ -100,13 +100,13 @@ public func gradientCheck(
   let gradOutput = Tensor(randomNormal: output.shape, using: &generator)
   let gradInput = try layer.backward(gradOutput)
 
-  func loss() throws -> Double { fakeLoss(try layer.forward(input, mode: mode), gradOutput) }
+  func loss() throws -> Double { try fakeLoss(layer.forward(input, mode: mode), gradOutput) }
 
   var comparisons: [GradientCheckReport.Comparison] = []
   let numericInput = try numericGradient(of: input, step: step) { x in
-    fakeLoss(try layer.forward(x, mode: mode), gradOutput)
+    try fakeLoss(layer.forward(x, mode: mode), gradOutput)
   }
-  comparisons.append(compare("input", analytic: gradInput, numeric: numericInput))
+  comparisons.append(try compare("input", analytic: gradInput, numeric: numericInput))
 
   for parameter in layer.parameters {
     let analytic = parameter.grad
@@ -120,7 +120,7 @@ public func gradientCheck(
       parameter.value.scalars[i] = original
       numeric.scalars[i] = Float((plus - minus) / (2 * Double(step)))
     }
-    comparisons.append(compare(parameter.name, analytic: analytic, numeric: numeric))
+    comparisons.append(try compare(parameter.name, analytic: analytic, numeric: numeric))
   }
   return GradientCheckReport(comparisons: comparisons, step: step)
 }
@@ -139,10 +139,10 @@ public func gradientCheck(
   let gradOutput = Tensor(randomNormal: output.shape, using: &generator)
   let analytic = try backward(input, gradOutput)
   let numeric = try numericGradient(of: input, step: step) { x in
-    fakeLoss(try forward(x), gradOutput)
+    try fakeLoss(forward(x), gradOutput)
   }
   return GradientCheckReport(
-    comparisons: [compare("input", analytic: analytic, numeric: numeric)], step: step)
+    comparisons: [try compare("input", analytic: analytic, numeric: numeric)], step: step)
 }
 
 /// Checks a scalar loss and its gradient, such as `softmaxCrossEntropy`, against central differences.
@@ -155,14 +155,17 @@ public func gradientCheck(
   let analytic = try loss(input).gradient
   let numeric = try numericGradient(of: input, step: step) { x in Double(try loss(x).loss) }
   return GradientCheckReport(
-    comparisons: [compare("input", analytic: analytic, numeric: numeric)], step: step)
+    comparisons: [try compare("input", analytic: analytic, numeric: numeric)], step: step)
 }
 
 // MARK: - Pieces
 
 /// Σ output · gradOutput, in Double so the difference of two nearby losses keeps its digits.
-func fakeLoss(_ output: Tensor, _ gradOutput: Tensor) -> Double {
-  precondition(output.shape == gradOutput.shape, "fake loss: output shape changed to \(output.shape)")
+/// Throws when the layer's output changed shape between passes (a learner's forward, say).
+func fakeLoss(_ output: Tensor, _ gradOutput: Tensor) throws -> Double {
+  guard output.shape == gradOutput.shape else {
+    throw CNNError("gradient check: the output changed shape from \(gradOutput.shape) to \(output.shape) between passes")
+  }
   var total: Double = 0
   output.withUnsafeBufferPointer { y in
     gradOutput.withUnsafeBufferPointer { r in
@@ -202,10 +205,11 @@ func numericGradient(
 /// Example: a weight behind a dead ReLU has a = 0 exactly and n ≈ 1e-6 of rounding noise; with a
 /// 1e-8 floor alone that reads as error 1. On all the layers measured (NOTE above) the floor never
 /// changed the result, so it hides nothing there.
-func compare(_ name: String, analytic: Tensor, numeric: Tensor) -> GradientCheckReport.Comparison {
-  precondition(
-    analytic.shape == numeric.shape,
-    "gradient check \(name): analytic gradient \(analytic.shape) vs numeric \(numeric.shape)")
+/// Throws when backward returned a gradient of another shape than the tensor it belongs to.
+func compare(_ name: String, analytic: Tensor, numeric: Tensor) throws -> GradientCheckReport.Comparison {
+  guard analytic.shape == numeric.shape else {
+    throw CNNError("gradient check \(name): backward returned a gradient of shape \(analytic.shape) for a tensor of shape \(numeric.shape)")
+  }
   var scale: Float = 0
   for (a, n) in zip(analytic.scalars, numeric.scalars) { scale = max(scale, abs(a) + abs(n)) }
   let floor = max(1e-8, 1e-3 * scale)

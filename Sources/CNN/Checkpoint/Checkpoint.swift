@@ -53,13 +53,10 @@ public enum Checkpoint {
     }
     append(checksum(bytes[...]), to: &bytes)
 
-    let temporary = path + ".tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw CNNError("cannot write checkpoint \(temporary): \(writeProblem(at: temporary))")
-    }
-    guard rename(temporary, path) == 0 else {
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw CNNError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+    do {
+      try AtomicFile.write(Data(bytes), to: path)
+    } catch {
+      throw CNNError("cannot write checkpoint \(path): \(writeProblem(at: path))")
     }
   }
 

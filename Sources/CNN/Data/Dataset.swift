@@ -50,7 +50,11 @@ public struct Dataset: Sendable {
   public var count: Int { labels.count }
 
   /// Image `index` as a (28, 28) tensor in [0, 1], e.g. for a figure.
+  /// An index outside 0..<count stops with a message that release builds keep.
   public func image(_ index: Int) -> Tensor {
+    guard index >= 0 && index < count else {
+      fatalError("Dataset.image: index \(index) is out of range 0..<\(count) (\(name) holds \(count) images)")
+    }
     let (height, width) = (images.shape[2], images.shape[3])
     let size = images.shape[1] * height * width
     return Tensor(shape: [height, width], scalars: Array(images.scalars[index * size..<index * size + height * width]))
@@ -66,20 +70,7 @@ public struct Dataset: Sendable {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
       throw CNNError("Dataset.subset: index \(bad) is out of range 0..<\(count) (\(name) holds \(count) images)")
     }
-    let itemSize = images.shape.dropFirst().reduce(1, *)
-    var scalars = [Float](repeating: 0, count: indices.count * itemSize)
-    images.withUnsafeBufferPointer { source in
-      scalars.withUnsafeMutableBufferPointer { target in
-        for (row, index) in indices.enumerated() {
-          let from = UnsafeBufferPointer(rebasing: source[index * itemSize..<(index + 1) * itemSize])
-          _ = UnsafeMutableBufferPointer(rebasing: target[row * itemSize..<(row + 1) * itemSize])
-            .initialize(from: from)
-        }
-      }
-    }
-    var shape = images.shape
-    shape[0] = indices.count
-    return try Dataset(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { labels[$0] },
+    return try Dataset(images: gather(images: images, indices: indices), labels: indices.map { labels[$0] },
                        name: name, classNames: classNames)
   }
 

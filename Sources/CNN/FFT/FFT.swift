@@ -79,7 +79,7 @@ public struct FFT: Sendable {
 
   /// The forward transform of split complex arrays, in place.
   public func forward(real: inout [Float], imaginary: inout [Float]) {
-    precondition(real.count == size && imaginary.count == size, "FFT.forward: expected \(size) values")
+    guard real.count == size && imaginary.count == size else { fatalError("FFT.forward: expected \(size) values") }
     real.withUnsafeMutableBufferPointer { re in
       imaginary.withUnsafeMutableBufferPointer { im in transform(real: re.baseAddress!, imaginary: im.baseAddress!, inverse: false) }
     }
@@ -87,7 +87,7 @@ public struct FFT: Sendable {
 
   /// The inverse transform (with the 1/N), in place.
   public func inverse(real: inout [Float], imaginary: inout [Float]) {
-    precondition(real.count == size && imaginary.count == size, "FFT.inverse: expected \(size) values")
+    guard real.count == size && imaginary.count == size else { fatalError("FFT.inverse: expected \(size) values") }
     real.withUnsafeMutableBufferPointer { re in
       imaginary.withUnsafeMutableBufferPointer { im in transform(real: re.baseAddress!, imaginary: im.baseAddress!, inverse: true) }
     }
@@ -178,7 +178,7 @@ public struct RealFFT: Sendable {
 
   /// X[0...N/2] of N real values.
   public func forward(_ x: [Float]) -> (real: [Float], imaginary: [Float]) {
-    precondition(x.count == size, "RealFFT.forward: expected \(size) values, got \(x.count)")
+    guard x.count == size else { fatalError("RealFFT.forward: expected \(size) values, got \(x.count)") }
     var real = [Float](repeating: 0, count: spectrumSize), imaginary = real
     var scratch = [Float](repeating: 0, count: size)
     x.withUnsafeBufferPointer { x in
@@ -195,7 +195,9 @@ public struct RealFFT: Sendable {
 
   /// The N real values with spectrum X[0...N/2].
   public func inverse(real: [Float], imaginary: [Float]) -> [Float] {
-    precondition(real.count == spectrumSize && imaginary.count == spectrumSize, "RealFFT.inverse: expected \(spectrumSize) values")
+    guard real.count == spectrumSize && imaginary.count == spectrumSize else {
+      fatalError("RealFFT.inverse: expected \(spectrumSize) values")
+    }
     var x = [Float](repeating: 0, count: size)
     var scratch = [Float](repeating: 0, count: size)
     real.withUnsafeBufferPointer { re in
@@ -277,7 +279,9 @@ public struct FFT2D: Sendable {
 
   /// The half spectrum of an (H, W) image as two (H, W/2 + 1) tensors, for figures and tests.
   public func forward(_ image: Tensor) -> (real: Tensor, imaginary: Tensor) {
-    precondition(image.shape == [height, width], "FFT2D.forward: expected an image of shape [\(height), \(width)], got \(image.shape)")
+    guard image.shape == [height, width] else {
+      fatalError("FFT2D.forward: expected an image of shape [\(height), \(width)], got \(image.shape)")
+    }
     var real = Tensor(zeros: [height, spectrumWidth]), imaginary = real
     image.withUnsafeBufferPointer { x in
       real.withUnsafeMutableBufferPointer { re in
@@ -289,8 +293,9 @@ public struct FFT2D: Sendable {
 
   /// The (H, W) image with the given half spectrum.
   public func inverse(real: Tensor, imaginary: Tensor) -> Tensor {
-    precondition(real.shape == [height, spectrumWidth] && imaginary.shape == real.shape,
-                 "FFT2D.inverse: expected spectra of shape [\(height), \(spectrumWidth)]")
+    guard real.shape == [height, spectrumWidth] && imaginary.shape == real.shape else {
+      fatalError("FFT2D.inverse: expected spectra of shape [\(height), \(spectrumWidth)]")
+    }
     var image = Tensor(zeros: [height, width])
     real.withUnsafeBufferPointer { re in
       imaginary.withUnsafeBufferPointer { im in

@@ -88,3 +88,60 @@ public final class AvgPool2D: Layer {
     return gradInput
   }
 }
+
+// MARK: - Reference
+
+extension AvgPool2D {
+  // The plain loops of the definition, the reference the layer's pointer loops are tested against:
+  //
+  //     output[n, c, y, x] = (1 / K²) Σ_{i, j < K} input[n, c, y·S + i, x·S + j]
+  //     gradInput[n, c, y·S + i, x·S + j] += (1 / K²) · gradOutput[n, c, y, x]   for every i, j < K
+  //
+  // Shapes: input (N, C, H, W) → output (N, C, H′, W′), H′ = (H − K) / S + 1.
+
+  /// Average pooling by the plain loops of its definition. Throws like the layer's forward when
+  /// the input is not (N, C, H, W) or the window does not fit.
+  public static func referenceForward(input: Tensor, kernelSize k: Int, stride s: Int) throws -> Tensor {
+    let shape = try pooledShape(input.shape, kernelSize: k, stride: s, layer: "AvgPool2D(\(k)x\(k), stride \(s))")
+    var output = Tensor(zeros: shape)
+    for image in 0..<shape[0] {
+      for channel in 0..<shape[1] {
+        for y in 0..<shape[2] {
+          for x in 0..<shape[3] {
+            var sum: Float = 0
+            for i in 0..<k {
+              for j in 0..<k { sum += input[image, channel, y * s + i, x * s + j] }
+            }
+            output[image, channel, y, x] = sum * (1 / Float(k * k))
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The gradient of `referenceForward`: each output's gradient shared equally by its K² inputs.
+  /// Throws when gradOutput does not have the output's shape for an input of `inputShape`.
+  public static func referenceBackward(
+    gradOutput: Tensor, inputShape: [Int], kernelSize k: Int, stride s: Int
+  ) throws -> Tensor {
+    let expected = try pooledShape(inputShape, kernelSize: k, stride: s, layer: "AvgPool2D.referenceBackward")
+    guard gradOutput.shape == expected else {
+      throw CNNError("AvgPool2D.referenceBackward: gradOutput has shape \(gradOutput.shape), expected the output's \(expected)")
+    }
+    var gradInput = Tensor(zeros: inputShape)
+    for image in 0..<expected[0] {
+      for channel in 0..<expected[1] {
+        for y in 0..<expected[2] {
+          for x in 0..<expected[3] {
+            let share = gradOutput[image, channel, y, x] * (1 / Float(k * k))
+            for i in 0..<k {
+              for j in 0..<k { gradInput[image, channel, y * s + i, x * s + j] += share }
+            }
+          }
+        }
+      }
+    }
+    return gradInput
+  }
+}

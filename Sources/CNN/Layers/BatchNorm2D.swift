@@ -68,7 +68,7 @@ public final class BatchNorm2D: Layer {
     }
     var mean = [Float](repeating: 0, count: channels)
     var inverseStd = [Float](repeating: 0, count: channels)
-    let threads = batchNormThreadCount(input.count)
+    let threads = threadCount(forElements: input.count)
     if mode == .training {
       var variance = [Float](repeating: 0, count: channels)
       input.withUnsafeBufferPointer { xBuffer in
@@ -158,7 +158,7 @@ public final class BatchNorm2D: Layer {
     var gradInput = Tensor(zeros: gradOutput.shape)
     var sumGrad = [Float](repeating: 0, count: channels)
     var sumGradXHat = [Float](repeating: 0, count: channels)
-    let threads = batchNormThreadCount(gradOutput.count)
+    let threads = threadCount(forElements: gradOutput.count)
     let channelCount = channels
     gradOutput.withUnsafeBufferPointer { gBuffer in
       cache.xHat.withUnsafeBufferPointer { xHatBuffer in
@@ -211,12 +211,116 @@ public final class BatchNorm2D: Layer {
   }
 }
 
-// MARK: - Reductions
+// MARK: - Reference
 
-/// Two threads for large tensors, one below about 256 K elements.
-func batchNormThreadCount(_ elementCount: Int) -> Int {
-  elementCount >= 1 << 18 ? kernelThreadCount : 1
+extension BatchNorm2D {
+  // Plain loops straight from the formulas: the reference the threaded forward and backward above
+  // are tested against. For each channel c, over its M = N·H·W values:
+  //
+  //     μ_c  = (1/M) Σ_{n,y,x} x[n, c, y, x]          σ²_c = (1/M) Σ_{n,y,x} (x[n, c, y, x] − μ_c)²
+  //     x̂    = (x − μ_c) / √(σ²_c + ε)                output = γ_c · x̂ + β_c
+  //
+  // Backward, in training (μ and σ² computed from the batch itself), with dY = gradOutput:
+  //
+  //     gradScale_c  = Σ dY · x̂                       gradOffset_c = Σ dY
+  //     gradInput    = γ_c / √(σ²_c + ε) · ( dY  −  (1/M) Σ dY  −  x̂ · (1/M) Σ dY · x̂ )
+  //                                          ↑ direct   ↑ through μ   ↑ through σ²
+  //
+  // Sums run in Double, as in the fast path, so that long channels do not drift.
+
+  /// The batch statistics μ_c and σ²_c (biased, ÷ M) of an (N, C, H, W) input with M ≥ 1.
+  public static func referenceStatistics(_ input: Tensor) throws -> (mean: [Float], variance: [Float]) {
+    guard input.rank == 4, input.count > 0 else {
+      throw CNNError.shape("BatchNorm2D.referenceStatistics", expected: "(N, C, H, W) with at least one value", got: input.shape)
+    }
+    let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let m = Double(n * h * w)
+    var (mean, variance) = ([Float](repeating: 0, count: c), [Float](repeating: 0, count: c))
+    for channel in 0..<c {
+      var sum: Double = 0
+      for image in 0..<n {
+        for y in 0..<h {
+          for x in 0..<w { sum += Double(input[image, channel, y, x]) }
+        }
+      }
+      let mu = sum / m
+      var squares: Double = 0  // a second pass: Σ(x − μ)² does not cancel like Σx² − Mμ²
+      for image in 0..<n {
+        for y in 0..<h {
+          for x in 0..<w {
+            let deviation = Double(input[image, channel, y, x]) - mu
+            squares += deviation * deviation
+          }
+        }
+      }
+      (mean[channel], variance[channel]) = (Float(mu), Float(squares / m))
+    }
+    return (mean, variance)
+  }
+
+  /// output = γ_c · (x − μ_c) / √(σ²_c + ε) + β_c with the given statistics: the batch's in
+  /// training (`referenceStatistics`), the running ones at inference.
+  public static func referenceForward(
+    input: Tensor, mean: [Float], variance: [Float], scale: Tensor, offset: Tensor, epsilon: Float
+  ) throws -> Tensor {
+    let c = scale.count
+    guard input.rank == 4, input.shape[1] == c, mean.count == c, variance.count == c, offset.count == c else {
+      throw CNNError.shape("BatchNorm2D.referenceForward", expected: "(N, \(c), H, W) and \(c) of each statistic", got: input.shape)
+    }
+    var output = Tensor(zeros: input.shape)
+    for image in 0..<input.shape[0] {
+      for c in 0..<input.shape[1] {
+        for y in 0..<input.shape[2] {
+          for x in 0..<input.shape[3] {
+            let xHat = (input[image, c, y, x] - mean[c]) / (variance[c] + epsilon).squareRoot()
+            output[image, c, y, x] = scale[c] * xHat + offset[c]
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The three-term backward of training mode (formulas above), from the input itself.
+  public static func referenceBackward(
+    gradOutput: Tensor, input: Tensor, scale: Tensor, epsilon: Float
+  ) throws -> (gradInput: Tensor, gradScale: Tensor, gradOffset: Tensor) {
+    let (mean, variance) = try referenceStatistics(input)
+    let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    guard gradOutput.shape == input.shape, scale.count == c else {
+      throw CNNError("BatchNorm2D.referenceBackward: gradOutput \(gradOutput.shape) and scale [\(scale.count)] must match input \(input.shape)")
+    }
+    let m = Float(n * h * w)
+    func xHat(_ image: Int, _ channel: Int, _ y: Int, _ x: Int) -> Float {
+      (input[image, channel, y, x] - mean[channel]) / (variance[channel] + epsilon).squareRoot()
+    }
+    var (gradInput, gradScale, gradOffset) = (Tensor(zeros: input.shape), Tensor(zeros: [c]), Tensor(zeros: [c]))
+    for channel in 0..<c {
+      var (sumDY, sumDYXHat): (Double, Double) = (0, 0)
+      for image in 0..<n {
+        for y in 0..<h {
+          for x in 0..<w {
+            sumDY += Double(gradOutput[image, channel, y, x])
+            sumDYXHat += Double(gradOutput[image, channel, y, x] * xHat(image, channel, y, x))
+          }
+        }
+      }
+      (gradScale[channel], gradOffset[channel]) = (Float(sumDYXHat), Float(sumDY))
+      let factor = scale[channel] / (variance[channel] + epsilon).squareRoot()
+      for image in 0..<n {
+        for y in 0..<h {
+          for x in 0..<w {
+            gradInput[image, channel, y, x] = factor * (gradOutput[image, channel, y, x]
+              - Float(sumDY) / m - xHat(image, channel, y, x) * Float(sumDYXHat) / m)
+          }
+        }
+      }
+    }
+    return (gradInput, gradScale, gradOffset)
+  }
 }
+
+// MARK: - Reductions
 
 // Four Double partial sums: no Float drift over long planes, and independent additions keep the
 // floating-point adder busy instead of waiting on one chain.

@@ -114,9 +114,25 @@ func col2im(columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>, g
 
 // MARK: - Forward and backward
 
+/// The per-thread scratch buffers of im2col convolution (slots of a `ConvolutionWorkspace`).
+enum Im2colScratch: Int, CaseIterable {
+  /// im2col of one image, (C·K·K, H′·W′); unused when the image is its own column matrix.
+  case columns
+  /// weightᵀ · dY[n] before col2im, (C·K·K, H′·W′); backward only.
+  case gradColumns
+  /// This thread's gradWeight (O·C·K·K) followed by its gradBias (O), zeroed per call; backward only.
+  case partialSums
+}
+
 extension Conv2D {
   /// Whether the image itself already is its column matrix (1x1 kernel, stride 1, no padding).
   private static func columnsAreImage(_ g: ConvolutionGeometry) -> Bool { g.k == 1 && g.s == 1 && g.p == 0 }
+
+  /// The forward pass's per-thread buffer: one image's column matrix (C·K·K, H′·W′), or nothing
+  /// when the columns are the image itself.
+  static func im2colForwardScratch(_ g: ConvolutionGeometry) -> [Int] {
+    [columnsAreImage(g) ? 0 : g.c * g.k * g.k * g.outH * g.outW]
+  }
 
   /// Convolution by im2col + GEMM, one image at a time, the batch split over two threads.
   ///
@@ -140,11 +156,11 @@ extension Conv2D {
     var output = Tensor(unfilled: g.outputShape)
     let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
     // Two threads over the batch; a single image instead gives both threads to its GEMM.
-    let batchThreads = g.n >= 2 ? kernelThreadCount : 1
+    let batchThreads = forwardBatchThreads(g)
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
     let biasValues = bias?.scalars
     let scratch = workspace ?? ConvolutionWorkspace()
-    scratch.prepare(threadCount: batchThreads, counts: [columnsAreImage(g) ? 0 : rows * spatial])
+    scratch.prepare(threadCount: batchThreads, counts: im2colForwardScratch(g))
     input.withUnsafeBufferPointer { inputBuffer in
       weight.withUnsafeBufferPointer { weightBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in
@@ -152,7 +168,7 @@ extension Conv2D {
           let w = UncheckedSendable(weightBuffer.baseAddress!)
           let out = UncheckedSendable(outputBuffer.baseAddress!)
           forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
-            let workspace = columnsAreImage(g) ? nil : scratch.buffer(0, thread: thread)
+            let workspace = columnsAreImage(g) ? nil : scratch.buffer(Im2colScratch.columns, thread: thread)
             for n in images {
               let image = x.value + n * g.c * g.h * g.w
               if let workspace { im2col(image: image, columns: workspace, geometry: g) }
@@ -209,10 +225,16 @@ extension Conv2D {
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
     // Per-thread partial sums of gradWeight (O·C·K·K) and gradBias (O).
     let partialSize = g.o * rows + g.o
-    // Scratch per thread: [0] columns, [1] gradColumns, [2] the partial sums (zeroed per call).
     let scratch = workspace ?? ConvolutionWorkspace()
-    scratch.prepare(threadCount: batchThreads, counts: [rows * spatial, rows * spatial, partialSize])
-    for thread in 0..<batchThreads { scratch.buffer(2, thread: thread).update(repeating: 0, count: partialSize) }
+    scratch.prepare(threadCount: batchThreads) { (slot: Im2colScratch) in
+      switch slot {
+      case .columns, .gradColumns: rows * spatial
+      case .partialSums: partialSize
+      }
+    }
+    for thread in 0..<batchThreads {
+      scratch.buffer(Im2colScratch.partialSums, thread: thread).update(repeating: 0, count: partialSize)
+    }
     gradOutput.withUnsafeBufferPointer { gradOutputBuffer in
       input.withUnsafeBufferPointer { inputBuffer in
         weight.withUnsafeBufferPointer { weightBuffer in
@@ -222,9 +244,9 @@ extension Conv2D {
             let w = UncheckedSendable(weightBuffer.baseAddress!)
             let dX = UncheckedSendable(gradInputBuffer.baseAddress!)
             forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
-              let columns = scratch.buffer(0, thread: thread)
-              let gradColumns = scratch.buffer(1, thread: thread)
-              let gradWeightPartial = scratch.buffer(2, thread: thread)
+              let columns = scratch.buffer(Im2colScratch.columns, thread: thread)
+              let gradColumns = scratch.buffer(Im2colScratch.gradColumns, thread: thread)
+              let gradWeightPartial = scratch.buffer(Im2colScratch.partialSums, thread: thread)
               let gradBiasPartial = gradWeightPartial + g.o * rows
               for n in images {
                 let image = x.value + n * g.c * g.h * g.w
@@ -245,12 +267,8 @@ extension Conv2D {
                     a: w.value, b: gradOutputImage, c: gradColumns, accumulate: false, maxThreads: gemmThreads)
                   col2im(columns: gradColumns, image: dX.value + n * g.c * g.h * g.w, geometry: g)
                 }
-                for o in 0..<g.o {
-                  let plane = gradOutputImage + o * spatial
-                  var sum: Float = 0
-                  for index in 0..<spatial { sum += plane[index] }
-                  gradBiasPartial[o] += sum
-                }
+                accumulateBiasGradient(
+                  dY.value, images: n..<(n + 1), channels: g.o, planeSize: spatial, into: gradBiasPartial)
               }
             }
           }
@@ -260,7 +278,7 @@ extension Conv2D {
     gradWeight.withUnsafeMutableBufferPointer { gradWeight in
       gradBias.withUnsafeMutableBufferPointer { gradBias in
         for thread in 0..<batchThreads {
-          let partial = scratch.buffer(2, thread: thread)
+          let partial = scratch.buffer(Im2colScratch.partialSums, thread: thread)
           for index in 0..<(g.o * rows) { gradWeight[index] += partial[index] }
           for o in 0..<g.o { gradBias[o] += partial[g.o * rows + o] }
         }

@@ -63,10 +63,12 @@ public enum Winograd {
   private static let zeroTile = [[Float]](repeating: [0, 0, 0, 0], count: 4)
   private static let zeroKernel = [[Float]](repeating: [0, 0, 0], count: 3)
 
-  private static func multiply(_ a: [[Float]], _ b: [[Float]]) -> [[Float]] {
+  /// The matrix product a · b of small matrices stored as rows (a: m x k, b: k x n).
+  public static func multiply(_ a: [[Float]], _ b: [[Float]]) -> [[Float]] {
     a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
   }
-  private static func transposed(_ a: [[Float]]) -> [[Float]] {
+  /// The transpose of a small matrix stored as rows.
+  public static func transposed(_ a: [[Float]]) -> [[Float]] {
     (0..<a[0].count).map { j in a.map { $0[j] } }
   }
 }
@@ -98,20 +100,15 @@ extension Conv2D {
       throw CNNError("Conv2D.winogradForward: Winograd F(2x2,3x3) needs a 3x3 kernel at stride 1, got \(g.k)x\(g.k) at stride \(g.s)")
     }
     if g.n == 0 { return Tensor(zeros: g.outputShape) }  // an empty batch: no pointers to take
-    let tilesY = (g.outH + 1) / 2, tilesX = (g.outW + 1) / 2, tiles = tilesY * tilesX
-    let vectorTilesX = tilesX / 8 * 8  // tiles done eight at a time with SIMD8; the rest one by one
-    // The input zero-padded so that every 4x4 tile lies inside it: P on the top and left, and
-    // enough on the bottom and right for the last (possibly half-used) tile.
-    let paddedH = 2 * tilesY + 2, paddedW = 2 * tilesX + 2
-    let transformedKernels = transformKernels(weight, outChannels: g.o, inChannels: g.c)  // (16, O, C)
+    let tiling = WinogradTiling(g)
+    let transformedKernels = transformKernels(weight, outChannels: g.o, inChannels: g.c)  // U, (16, O, C)
     let biasValues = bias?.scalars ?? [Float](repeating: 0, count: g.o)
     // The 2x2 output tiles cover every output pixel, each written once: no zero-filling needed.
     var output = Tensor(unfilled: g.outputShape)
-    let batchThreads = g.n >= 2 ? kernelThreadCount : 1
+    let batchThreads = forwardBatchThreads(g)
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
-    // Scratch per thread: [0] the padded image, [1] V, [2] M.
     let scratch = workspace ?? ConvolutionWorkspace()
-    scratch.prepare(threadCount: batchThreads, counts: [g.c * paddedH * paddedW, 16 * g.c * tiles, 16 * g.o * tiles])
+    scratch.prepare(threadCount: batchThreads, counts: winogradForwardScratch(g))
     input.withUnsafeBufferPointer { inputBuffer in
       transformedKernels.withUnsafeBufferPointer { kernelBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in
@@ -119,106 +116,17 @@ extension Conv2D {
           let u = UncheckedSendable(kernelBuffer.baseAddress!)
           let out = UncheckedSendable(outputBuffer.baseAddress!)
           forEachStripe(of: g.n, threadCount: batchThreads) { images, thread in
-            let padded = scratch.buffer(0, thread: thread)
-            let v = scratch.buffer(1, thread: thread)
-            let m = scratch.buffer(2, thread: thread)
+            let padded = scratch.buffer(WinogradScratch.paddedImage, thread: thread)
+            let v = scratch.buffer(WinogradScratch.transformedTiles, thread: thread)
+            let m = scratch.buffer(WinogradScratch.products, thread: thread)
             // Zeroed once per call: the frame must be zero and the buffer may hold another shape's data.
-            padded.update(repeating: 0, count: g.c * paddedH * paddedW)
+            padded.update(repeating: 0, count: WinogradScratch.paddedImage.count(g, tiling))
             for n in images {
-              // Copy the image into the middle of the zero frame (the frame stays zero).
-              for c in 0..<g.c {
-                for h in 0..<g.h {
-                  let from = x.value + ((n * g.c + c) * g.h + h) * g.w
-                  let to = padded + (c * paddedH + h + g.p) * paddedW + g.p
-                  let count = min(g.w, paddedW - g.p)
-                  if h + g.p < paddedH && count > 0 { to.update(from: from, count: count) }
-                }
-              }
-              // V = Bᵀ d B for every channel and tile; Bᵀ rows: d0 − d2, d1 + d2, d2 − d1, d1 − d3.
-              for c in 0..<g.c {
-                for ty in 0..<tilesY {
-                  // Eight tiles side by side at once, one tile per SIMD lane.
-                  for tx in Swift.stride(from: 0, to: vectorTilesX, by: 8) {
-                    let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
-                    let d0 = tileColumns(d), d1 = tileColumns(d + paddedW)
-                    let d2 = tileColumns(d + 2 * paddedW), d3 = tileColumns(d + 3 * paddedW)
-                    let base = v + c * tiles + ty * tilesX + tx
-                    storeInputTransform(d0 - d2, to: base, row: 0, planeStride: g.c * tiles)
-                    storeInputTransform(d1 + d2, to: base, row: 1, planeStride: g.c * tiles)
-                    storeInputTransform(d2 - d1, to: base, row: 2, planeStride: g.c * tiles)
-                    storeInputTransform(d1 - d3, to: base, row: 3, planeStride: g.c * tiles)
-                  }
-                  for tx in vectorTilesX..<tilesX {
-                    let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
-                    let r0 = row4(d), r1 = row4(d + paddedW), r2 = row4(d + 2 * paddedW), r3 = row4(d + 3 * paddedW)
-                    let tile = ty * tilesX + tx
-                    // Then the same combination along each row of t = Bᵀ d (that is, t B).
-                    @inline(__always) func store(_ r: SIMD4<Float>, row: Int) {
-                      let base = v + (row * 4) * g.c * tiles + c * tiles + tile
-                      base[0] = r[0] - r[2]
-                      base[g.c * tiles] = r[1] + r[2]
-                      base[2 * g.c * tiles] = r[2] - r[1]
-                      base[3 * g.c * tiles] = r[1] - r[3]
-                    }
-                    store(r0 - r2, row: 0)
-                    store(r1 + r2, row: 1)
-                    store(r2 - r1, row: 2)
-                    store(r1 - r3, row: 3)
-                  }
-                }
-              }
-              // M[e] = U[e] · V[e]: the elementwise products of all tiles, summed over channels.
-              for e in 0..<16 {
-                gemm(
-                  transposeA: false, transposeB: false, m: g.o, n: tiles, k: g.c,
-                  a: u.value + e * g.o * g.c, b: v + e * g.c * tiles, c: m + e * g.o * tiles,
-                  accumulate: false, maxThreads: gemmThreads)
-              }
-              // Y = Aᵀ M A: Aᵀ rows are m0 + m1 + m2 and m1 − m2 − m3; keep the part inside H′ x W′.
-              let outputImage = out.value + n * g.o * g.outH * g.outW
-              for o in 0..<g.o {
-                let plane = outputImage + o * g.outH * g.outW
-                let bias = SIMD8<Float>(repeating: biasValues[o])
-                for ty in 0..<tilesY {
-                  for tx in Swift.stride(from: 0, to: vectorTilesX, by: 8) {
-                    let base = UnsafeRawPointer(m + o * tiles + ty * tilesX + tx)
-                    let stride = g.o * tiles * 4  // bytes between the planes M[e]
-                    @inline(__always) func row(_ r: Int) -> FourVectors {
-                      FourVectors(
-                        base.loadUnaligned(fromByteOffset: (4 * r) * stride, as: SIMD8<Float>.self),
-                        base.loadUnaligned(fromByteOffset: (4 * r + 1) * stride, as: SIMD8<Float>.self),
-                        base.loadUnaligned(fromByteOffset: (4 * r + 2) * stride, as: SIMD8<Float>.self),
-                        base.loadUnaligned(fromByteOffset: (4 * r + 3) * stride, as: SIMD8<Float>.self))
-                    }
-                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
-                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
-                    let y = 2 * ty
-                    storeOutputRow(s0.c0 + s0.c1 + s0.c2 + bias, s0.c1 - s0.c2 - s0.c3 + bias,
-                                   to: plane + y * g.outW, from: 2 * tx, width: g.outW)
-                    if y + 1 < g.outH {
-                      storeOutputRow(s1.c0 + s1.c1 + s1.c2 + bias, s1.c1 - s1.c2 - s1.c3 + bias,
-                                     to: plane + (y + 1) * g.outW, from: 2 * tx, width: g.outW)
-                    }
-                  }
-                  for tx in vectorTilesX..<tilesX {
-                    let base = m + o * tiles + ty * tilesX + tx
-                    let stride = g.o * tiles
-                    let m0 = SIMD4(base[0], base[stride], base[2 * stride], base[3 * stride])
-                    let m1 = SIMD4(base[4 * stride], base[5 * stride], base[6 * stride], base[7 * stride])
-                    let m2 = SIMD4(base[8 * stride], base[9 * stride], base[10 * stride], base[11 * stride])
-                    let m3 = SIMD4(base[12 * stride], base[13 * stride], base[14 * stride], base[15 * stride])
-                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
-                    let y = 2 * ty, xx = 2 * tx
-                    let b = biasValues[o]
-                    plane[y * g.outW + xx] = s0[0] + s0[1] + s0[2] + b
-                    if xx + 1 < g.outW { plane[y * g.outW + xx + 1] = s0[1] - s0[2] - s0[3] + b }
-                    if y + 1 < g.outH {
-                      plane[(y + 1) * g.outW + xx] = s1[0] + s1[1] + s1[2] + b
-                      if xx + 1 < g.outW { plane[(y + 1) * g.outW + xx + 1] = s1[1] - s1[2] - s1[3] + b }
-                    }
-                  }
-                }
-              }
+              copyIntoFrame(x.value + n * g.c * g.h * g.w, padded, geometry: g, tiling: tiling)
+              transformInputTiles(padded, into: v, channels: g.c, tiling: tiling)
+              multiplyTransformedTiles(u.value, v, into: m, geometry: g, tiling: tiling, maxThreads: gemmThreads)
+              transformOutputTiles(
+                m, into: out.value + n * g.o * g.outH * g.outW, bias: biasValues, geometry: g, tiling: tiling)
             }
           }
         }
@@ -314,6 +222,184 @@ extension Conv2D {
       }
     }
     return u
+  }
+}
+
+// MARK: - The steps of winogradForward
+
+/// The tile grid of one Winograd convolution: 2x2 output tiles, each computed from the 4x4 input
+/// tile at the same place (tiles start every 2 pixels, so neighbouring input tiles overlap by 2).
+struct WinogradTiling {
+  /// Tiles down and across: ⌈H′/2⌉ x ⌈W′/2⌉ (a last, half-used tile covers an odd H′ or W′).
+  let tilesY: Int, tilesX: Int
+  /// T, the tiles per image.
+  var count: Int { tilesY * tilesX }
+  /// The tiles of a row done eight at a time, one per SIMD8 lane; the rest go one by one.
+  var vectorTilesX: Int { tilesX / 8 * 8 }
+  /// The zero-padded image that holds every 4x4 tile: P on the top and left, and enough on the
+  /// bottom and right for the last tile.
+  var paddedHeight: Int { 2 * tilesY + 2 }
+  var paddedWidth: Int { 2 * tilesX + 2 }
+
+  init(_ g: ConvolutionGeometry) {
+    (tilesY, tilesX) = ((g.outH + 1) / 2, (g.outW + 1) / 2)
+  }
+}
+
+/// The per-thread scratch buffers of `winogradForward` (slots of a `ConvolutionWorkspace`).
+enum WinogradScratch: Int, CaseIterable {
+  /// One image inside its zero frame, (C, paddedHeight, paddedWidth).
+  case paddedImage
+  /// V = Bᵀ d B of every tile, (16, C, T): plane e is the B operand of GEMM e.
+  case transformedTiles
+  /// M[e] = U[e] · V[e], (16, O, T).
+  case products
+
+  /// The Floats this buffer needs for one convolution.
+  func count(_ g: ConvolutionGeometry, _ tiling: WinogradTiling) -> Int {
+    switch self {
+    case .paddedImage: g.c * tiling.paddedHeight * tiling.paddedWidth
+    case .transformedTiles: 16 * g.c * tiling.count
+    case .products: 16 * g.o * tiling.count
+    }
+  }
+}
+
+extension Conv2D {
+  /// Copies one image (C, H, W) into the middle of its zero frame, at (P, P); the frame stays zero.
+  /// Rows and columns beyond the frame (only possible when P is large) are not needed by any tile.
+  private static func copyIntoFrame(
+    _ image: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
+    tiling: WinogradTiling
+  ) {
+    let (paddedH, paddedW) = (tiling.paddedHeight, tiling.paddedWidth)
+    let count = min(g.w, paddedW - g.p)
+    for c in 0..<g.c {
+      for h in 0..<g.h where h + g.p < paddedH && count > 0 {
+        (padded + (c * paddedH + h + g.p) * paddedW + g.p).update(from: image + (c * g.h + h) * g.w, count: count)
+      }
+    }
+  }
+
+  /// The input transform of every tile of one image:
+  ///
+  ///     V[e][c, t] = (Bᵀ d B)[e]   for the 4x4 tile d of channel c at tile t, e = 4·row + column
+  ///
+  /// Bᵀ rows combine the tile's rows as d0 − d2, d1 + d2, d2 − d1, d1 − d3; the same combination
+  /// of columns then applies B. Only additions. V is (16, C, T).
+  private static func transformInputTiles(
+    _ padded: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>, channels: Int, tiling: WinogradTiling
+  ) {
+    let (tiles, tilesX, paddedH, paddedW) = (tiling.count, tiling.tilesX, tiling.paddedHeight, tiling.paddedWidth)
+    let planeStride = channels * tiles  // between the planes V[e]
+    for c in 0..<channels {
+      for ty in 0..<tiling.tilesY {
+        // Eight tiles side by side at once, one tile per SIMD lane.
+        for tx in Swift.stride(from: 0, to: tiling.vectorTilesX, by: 8) {
+          let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
+          let d0 = tileColumns(d), d1 = tileColumns(d + paddedW)
+          let d2 = tileColumns(d + 2 * paddedW), d3 = tileColumns(d + 3 * paddedW)
+          let base = v + c * tiles + ty * tilesX + tx
+          storeInputTransform(d0 - d2, to: base, row: 0, planeStride: planeStride)
+          storeInputTransform(d1 + d2, to: base, row: 1, planeStride: planeStride)
+          storeInputTransform(d2 - d1, to: base, row: 2, planeStride: planeStride)
+          storeInputTransform(d1 - d3, to: base, row: 3, planeStride: planeStride)
+        }
+        // The remaining tiles one at a time: t = Bᵀ d row by row, then t B.
+        for tx in tiling.vectorTilesX..<tilesX {
+          let d = padded + (c * paddedH + 2 * ty) * paddedW + 2 * tx
+          let r0 = row4(d), r1 = row4(d + paddedW), r2 = row4(d + 2 * paddedW), r3 = row4(d + 3 * paddedW)
+          let base = v + c * tiles + ty * tilesX + tx
+          @inline(__always) func store(_ t: SIMD4<Float>, row: Int) {
+            let column0 = base + (row * 4) * planeStride
+            column0[0] = t[0] - t[2]
+            column0[planeStride] = t[1] + t[2]
+            column0[2 * planeStride] = t[2] - t[1]
+            column0[3 * planeStride] = t[1] - t[3]
+          }
+          store(r0 - r2, row: 0)
+          store(r1 + r2, row: 1)
+          store(r2 - r1, row: 2)
+          store(r1 - r3, row: 3)
+        }
+      }
+    }
+  }
+
+  /// The 16 products, summed over channels as matrix products:
+  ///
+  ///     M[e] (O, T) = U[e] (O, C) · V[e] (C, T)   for e = 0..<16
+  ///
+  /// This is where all the multiplications are: 16 per tile per (o, c) pair, against 36 directly.
+  private static func multiplyTransformedTiles(
+    _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, into m: UnsafeMutablePointer<Float>,
+    geometry g: ConvolutionGeometry, tiling: WinogradTiling, maxThreads: Int
+  ) {
+    let tiles = tiling.count
+    for e in 0..<16 {
+      gemm(
+        transposeA: false, transposeB: false, m: g.o, n: tiles, k: g.c,
+        a: u + e * g.o * g.c, b: v + e * g.c * tiles, c: m + e * g.o * tiles,
+        accumulate: false, maxThreads: maxThreads)
+    }
+  }
+
+  /// The output transform of every tile of one image, written into its output (O, H′, W′):
+  ///
+  ///     Y = Aᵀ M A + bias[o]   (2x2) for the 4x4 M[·][o, t] of output channel o at tile t
+  ///
+  /// Aᵀ rows combine M's rows as m0 + m1 + m2 and m1 − m2 − m3; the same of columns applies A.
+  /// Only the part of a tile inside H′ x W′ is written (the last tile may be half used).
+  private static func transformOutputTiles(
+    _ m: UnsafeMutablePointer<Float>, into outputImage: UnsafeMutablePointer<Float>, bias biasValues: [Float],
+    geometry g: ConvolutionGeometry, tiling: WinogradTiling
+  ) {
+    let (tiles, tilesX) = (tiling.count, tiling.tilesX)
+    let planeStride = g.o * tiles  // between the planes M[e]
+    for o in 0..<g.o {
+      let plane = outputImage + o * g.outH * g.outW
+      let bias = SIMD8<Float>(repeating: biasValues[o])
+      for ty in 0..<tiling.tilesY {
+        let y = 2 * ty
+        // Eight tiles at once, one per SIMD lane: row r of M for the eight tiles is four vectors.
+        for tx in Swift.stride(from: 0, to: tiling.vectorTilesX, by: 8) {
+          let base = UnsafeRawPointer(m + o * tiles + ty * tilesX + tx)
+          let bytes = planeStride * 4
+          @inline(__always) func row(_ r: Int) -> FourVectors {
+            FourVectors(
+              base.loadUnaligned(fromByteOffset: (4 * r) * bytes, as: SIMD8<Float>.self),
+              base.loadUnaligned(fromByteOffset: (4 * r + 1) * bytes, as: SIMD8<Float>.self),
+              base.loadUnaligned(fromByteOffset: (4 * r + 2) * bytes, as: SIMD8<Float>.self),
+              base.loadUnaligned(fromByteOffset: (4 * r + 3) * bytes, as: SIMD8<Float>.self))
+          }
+          let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+          let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3  // Aᵀ M
+          storeOutputRow(s0.c0 + s0.c1 + s0.c2 + bias, s0.c1 - s0.c2 - s0.c3 + bias,
+                         to: plane + y * g.outW, from: 2 * tx, width: g.outW)
+          if y + 1 < g.outH {
+            storeOutputRow(s1.c0 + s1.c1 + s1.c2 + bias, s1.c1 - s1.c2 - s1.c3 + bias,
+                           to: plane + (y + 1) * g.outW, from: 2 * tx, width: g.outW)
+          }
+        }
+        // The remaining tiles one at a time.
+        for tx in tiling.vectorTilesX..<tilesX {
+          let base = m + o * tiles + ty * tilesX + tx
+          @inline(__always) func row(_ r: Int) -> SIMD4<Float> {
+            SIMD4(base[(4 * r) * planeStride], base[(4 * r + 1) * planeStride],
+                  base[(4 * r + 2) * planeStride], base[(4 * r + 3) * planeStride])
+          }
+          let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+          let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3  // Aᵀ M
+          let (x, b) = (2 * tx, biasValues[o])
+          plane[y * g.outW + x] = s0[0] + s0[1] + s0[2] + b
+          if x + 1 < g.outW { plane[y * g.outW + x + 1] = s0[1] - s0[2] - s0[3] + b }
+          if y + 1 < g.outH {
+            plane[(y + 1) * g.outW + x] = s1[0] + s1[1] + s1[2] + b
+            if x + 1 < g.outW { plane[(y + 1) * g.outW + x + 1] = s1[1] - s1[2] - s1[3] + b }
+          }
+        }
+      }
+    }
   }
 }
 

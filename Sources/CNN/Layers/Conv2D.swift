@@ -74,6 +74,29 @@ public final class Conv2D: Layer {
     bias = Parameter(name: "bias", value: Tensor(zeros: [outChannels]))
   }
 
+  /// A layer with the given weights (copied): weight (O, C, K, K) with a square kernel, bias (O)
+  /// or nil for none (then `usesBias` is false). Throws a one-line error naming both shapes when
+  /// they do not fit, or when the stride is below 1 or the padding negative.
+  public init(
+    weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, algorithm: ConvolutionAlgorithm = .automatic
+  ) throws {
+    guard weight.rank == 4, weight.shape[2] == weight.shape[3], weight.shape.allSatisfy({ $0 > 0 }) else {
+      throw CNNError("Conv2D: weight must have shape (O, C, K, K) with a square kernel, got \(weight.shape)")
+    }
+    let (o, c, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
+    if let bias, bias.shape != [o] {
+      throw CNNError("Conv2D(\(c)→\(o), \(k)x\(k)): bias has shape \(bias.shape), expected [\(o)] to match weight \(weight.shape)")
+    }
+    guard stride >= 1, padding >= 0 else {
+      throw CNNError("Conv2D(\(c)→\(o), \(k)x\(k)): stride must be at least 1 and padding at least 0, got stride \(stride), padding \(padding)")
+    }
+    (inChannels, outChannels, kernelSize) = (c, o, k)
+    (self.stride, self.padding, self.algorithm) = (stride, padding, algorithm)
+    usesBias = bias != nil
+    self.weight = Parameter(name: "weight", value: weight)
+    self.bias = Parameter(name: "bias", value: bias ?? Tensor(zeros: [o]))
+  }
+
   public var parameters: [Parameter] { usesBias ? [weight, bias] : [weight] }
 
   public var summary: String {
@@ -98,19 +121,9 @@ public final class Conv2D: Layer {
     _ = try outputSize(height: input.shape[2], width: input.shape[3])
     let chosen = resolvedAlgorithm(height: input.shape[2], width: input.shape[3])
     let b: Tensor? = usesBias ? bias.value : nil
-    let output: Tensor
-    switch chosen {
-    case .direct:
-      output = try Conv2D.directForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
-    case .im2col, .automatic:
-      output = try Conv2D.im2colForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding,
-                                        workspace: workspace)
-    case .winograd:
-      output = try Conv2D.winogradForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding,
-                                          workspace: workspace)
-    case .fft:
-      output = try Conv2D.fftForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
-    }
+    let output = try Conv2D.forward(
+      input: input, weight: weight.value, bias: b, stride: stride, padding: padding, algorithm: chosen,
+      workspace: workspace)
     cache = mode == .training ? Cache(input: input, algorithm: chosen) : nil
     return output
   }
@@ -131,19 +144,9 @@ public final class Conv2D: Layer {
     let inputShape = cache.input.shape
     let size = try outputSize(height: inputShape[2], width: inputShape[3])
     try checkGradientShape(gradOutput, expected: [inputShape[0], outChannels, size.height, size.width], layer: summary)
-    let result: (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor)
-    switch cache.algorithm {
-    case .direct:
-      result = try Conv2D.directBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
-    case .im2col, .automatic:
-      result = try Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
-                                     computesGradInput: needsInputGradient, workspace: workspace)
-    case .winograd:
-      result = try Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
-                                       workspace: workspace)
-    case .fft:
-      result = try Conv2D.fftBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
-    }
+    let result = try Conv2D.backward(
+      gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
+      algorithm: cache.algorithm, computesGradInput: needsInputGradient, workspace: workspace)
     weight.grad.add(result.gradWeight)
     if usesBias { bias.grad.add(result.gradBias) }
     return result.gradInput
@@ -187,6 +190,74 @@ extension Conv2D {
       return .winograd
     }
     return .im2col
+  }
+
+  /// The forward pass by `algorithm`, the switch a layer's `forward` runs; `.automatic` runs what
+  /// `automaticAlgorithm` picks for these shapes. Shapes as `directForward`; Winograd throws where
+  /// it does not apply.
+  public static func forward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm
+  ) throws -> Tensor {
+    try forward(input: input, weight: weight, bias: bias, stride: stride, padding: padding, algorithm: algorithm,
+                workspace: nil)
+  }
+
+  static func forward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm,
+    workspace: ConvolutionWorkspace?
+  ) throws -> Tensor {
+    switch resolved(algorithm, input: input.shape, weight: weight.shape, stride: stride) {
+    case .direct:
+      return try directForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
+    case .im2col, .automatic:
+      return try im2colForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                               workspace: workspace)
+    case .winograd:
+      return try winogradForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                 workspace: workspace)
+    case .fft:
+      return try fftForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+  }
+
+  /// The gradients by `algorithm`, the switch a layer's `backward` runs; `.automatic` as in
+  /// `forward(input:weight:bias:stride:padding:algorithm:)`. Shapes as `directBackward`.
+  public static func backward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    try backward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                 algorithm: algorithm, computesGradInput: true, workspace: nil)
+  }
+
+  /// As above; without `computesGradInput` the im2col path skips gradInput (returned as zeros).
+  static func backward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm,
+    computesGradInput: Bool, workspace: ConvolutionWorkspace?
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    switch resolved(algorithm, input: input.shape, weight: weight.shape, stride: stride) {
+    case .direct:
+      return try directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+    case .im2col, .automatic:
+      return try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                                computesGradInput: computesGradInput, workspace: workspace)
+    case .winograd:
+      return try winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                                  workspace: workspace)
+    case .fft:
+      return try fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+    }
+  }
+
+  /// `.automatic` replaced by `automaticAlgorithm`'s choice for an (N, C, H, W) input and an
+  /// (O, C, K, K) weight (shapes the caller has checked or the algorithm will check); any other
+  /// algorithm unchanged.
+  private static func resolved(
+    _ algorithm: ConvolutionAlgorithm, input: [Int], weight: [Int], stride: Int
+  ) -> ConvolutionAlgorithm {
+    guard algorithm == .automatic, input.count == 4, weight.count == 4 else { return algorithm }
+    return automaticAlgorithm(
+      inChannels: weight[1], outChannels: weight[0], kernelSize: weight[2], stride: stride,
+      height: input[2], width: input[3])
   }
 
   /// The smallest kernel for which `.automatic` picks FFT convolution (measured crossover).
@@ -262,42 +333,34 @@ struct ConvolutionGeometry {
 // MARK: - Reference kernels
 
 extension Conv2D {
-  /// The convolution straight from its definition: seven nested loops.
+  /// The convolution straight from its definition, seven nested loops: the reference every fast
+  /// algorithm is tested against.
   ///
   ///     output[n, o, y, x] = bias[o] + Σ_c Σ_i Σ_j input[n, c, y·S + i − P, x·S + j − P] · weight[o, c, i, j]
   ///
   /// Shapes: input (N, C, H, W), weight (O, C, K, K), bias (O) or nil → output (N, O, H′, W′),
-  /// H′ = (H + 2P − K) / S + 1. Throws when the shapes do not fit together.
+  /// H′ = (H + 2P − K) / S + 1. Input outside the image reads as 0 (zero padding), so those terms
+  /// are skipped. Throws when the shapes do not fit together.
   public static func directForward(
     input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int
   ) throws -> Tensor {
     let g = try ConvolutionGeometry(input: input.shape, weight: weight.shape, bias: bias?.shape, stride: stride, padding: padding)
-    let biasValues = bias?.scalars ?? [Float](repeating: 0, count: g.o)
     var output = Tensor(zeros: g.outputShape)
-    input.withUnsafeBufferPointer { input in
-      weight.withUnsafeBufferPointer { weight in
-        output.withUnsafeMutableBufferPointer { output in
-          for n in 0..<g.n {
-            for o in 0..<g.o {
-              for y in 0..<g.outH {
-                for x in 0..<g.outW {
-                  var sum = biasValues[o]
-                  for c in 0..<g.c {
-                    for i in 0..<g.k {
-                      let row = y * g.s + i - g.p
-                      if row < 0 || row >= g.h { continue }  // zero padding
-                      for j in 0..<g.k {
-                        let column = x * g.s + j - g.p
-                        if column < 0 || column >= g.w { continue }
-                        sum += input[((n * g.c + c) * g.h + row) * g.w + column]
-                          * weight[((o * g.c + c) * g.k + i) * g.k + j]
-                      }
-                    }
-                  }
-                  output[((n * g.o + o) * g.outH + y) * g.outW + x] = sum
+    for n in 0..<g.n {
+      for o in 0..<g.o {
+        for y in 0..<g.outH {
+          for x in 0..<g.outW {
+            var sum = bias?[o] ?? 0
+            for c in 0..<g.c {
+              for i in 0..<g.k {
+                for j in 0..<g.k {
+                  let (row, column) = (y * stride + i - padding, x * stride + j - padding)
+                  guard 0 <= row && row < g.h && 0 <= column && column < g.w else { continue }
+                  sum += input[n, c, row, column] * weight[o, c, i, j]
                 }
               }
             }
+            output[n, o, y, x] = sum
           }
         }
       }
@@ -305,18 +368,18 @@ extension Conv2D {
     return output
   }
 
-  /// The gradients of the convolution, each straight from its formula.
+  /// The gradients of the convolution by the same seven loops, run backwards: every product
+  /// input · weight that the forward pass added into output[n, o, y, x] sends dY = gradOutput[n, o, y, x]
+  /// back to each of its two factors, and the bias receives dY once.
   ///
-  /// With dY = gradOutput (N, O, H′, W′) and X the zero-padded input:
+  ///     gradInput[n, c, y·S + i − P, x·S + j − P] += dY · weight[o, c, i, j]
+  ///     gradWeight[o, c, i, j]                    += dY · input[n, c, y·S + i − P, x·S + j − P]
+  ///     gradBias[o]                               += dY
   ///
-  ///     gradInput[n, c, h, w]   = Σ_o Σ_i Σ_j dY[n, o, y, x] · weight[o, c, i, j]
-  ///                               over y·S = h + P − i, x·S = w + P − j (integer, in range)
-  ///     gradWeight[o, c, i, j]  = Σ_n Σ_y Σ_x dY[n, o, y, x] · X[n, c, y·S + i − P, x·S + j − P]
-  ///     gradBias[o]             = Σ_n Σ_y Σ_x dY[n, o, y, x]
-  ///
-  /// gradInput is the *full* convolution of dY (spread out by the stride) with the kernel flipped
-  /// in both directions (i → K−1−i), channels swapped; gradWeight correlates the input with dY;
-  /// gradBias sums dY. Shapes: gradInput (N, C, H, W), gradWeight (O, C, K, K), gradBias (O).
+  /// Gathered per input pixel, gradInput is the *full* convolution of dY (spread out by the stride)
+  /// with the kernel flipped in both directions (i → K−1−i), channels swapped; gradWeight
+  /// correlates the input with dY; gradBias sums dY (chapter 6). Shapes: gradOutput (N, O, H′, W′)
+  /// → gradInput (N, C, H, W), gradWeight (O, C, K, K), gradBias (O).
   public static func directBackward(
     gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int
   ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
@@ -326,68 +389,22 @@ extension Conv2D {
     var gradInput = Tensor(zeros: g.inputShape)
     var gradWeight = Tensor(zeros: g.weightShape)
     var gradBias = Tensor(zeros: [g.o])
-    gradOutput.withUnsafeBufferPointer { dY in
-      input.withUnsafeBufferPointer { input in
-        weight.withUnsafeBufferPointer { weight in
-          // gradInput: gather, for every input pixel, the outputs whose window covered it.
-          gradInput.withUnsafeMutableBufferPointer { gradInput in
-            for n in 0..<g.n {
-              for c in 0..<g.c {
-                for h in 0..<g.h {
-                  for w in 0..<g.w {
-                    var sum: Float = 0
-                    for o in 0..<g.o {
-                      for i in 0..<g.k {
-                        let ys = h + g.p - i  // = y·S
-                        if ys < 0 || ys % g.s != 0 || ys / g.s >= g.outH { continue }
-                        for j in 0..<g.k {
-                          let xs = w + g.p - j  // = x·S
-                          if xs < 0 || xs % g.s != 0 || xs / g.s >= g.outW { continue }
-                          sum += dY[((n * g.o + o) * g.outH + ys / g.s) * g.outW + xs / g.s]
-                            * weight[((o * g.c + c) * g.k + i) * g.k + j]
-                        }
-                      }
-                    }
-                    gradInput[((n * g.c + c) * g.h + h) * g.w + w] = sum
-                  }
+    for n in 0..<g.n {
+      for o in 0..<g.o {
+        for y in 0..<g.outH {
+          for x in 0..<g.outW {
+            let dY = gradOutput[n, o, y, x]
+            gradBias[o] += dY
+            for c in 0..<g.c {
+              for i in 0..<g.k {
+                for j in 0..<g.k {
+                  let (row, column) = (y * stride + i - padding, x * stride + j - padding)
+                  guard 0 <= row && row < g.h && 0 <= column && column < g.w else { continue }
+                  gradInput[n, c, row, column] += dY * weight[o, c, i, j]
+                  gradWeight[o, c, i, j] += dY * input[n, c, row, column]
                 }
               }
             }
-          }
-          // gradWeight: correlate the input with dY.
-          gradWeight.withUnsafeMutableBufferPointer { gradWeight in
-            for o in 0..<g.o {
-              for c in 0..<g.c {
-                for i in 0..<g.k {
-                  for j in 0..<g.k {
-                    var sum: Float = 0
-                    for n in 0..<g.n {
-                      for y in 0..<g.outH {
-                        let row = y * g.s + i - g.p
-                        if row < 0 || row >= g.h { continue }
-                        for x in 0..<g.outW {
-                          let column = x * g.s + j - g.p
-                          if column < 0 || column >= g.w { continue }
-                          sum += dY[((n * g.o + o) * g.outH + y) * g.outW + x]
-                            * input[((n * g.c + c) * g.h + row) * g.w + column]
-                        }
-                      }
-                    }
-                    gradWeight[((o * g.c + c) * g.k + i) * g.k + j] = sum
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-      // gradBias: every output of channel o received bias[o] once.
-      gradBias.withUnsafeMutableBufferPointer { gradBias in
-        for n in 0..<g.n {
-          for o in 0..<g.o {
-            var sum: Float = 0
-            for index in 0..<(g.outH * g.outW) { sum += dY[(n * g.o + o) * g.outH * g.outW + index] }
-            gradBias[o] += sum
           }
         }
       }

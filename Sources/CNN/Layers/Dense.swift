@@ -29,6 +29,20 @@ public final class Dense: Layer {
     bias = Parameter(name: "bias", value: Tensor(zeros: [outputSize]))
   }
 
+  /// A layer with the given weights (copied): weight (O, I), bias (O). Throws a one-line error
+  /// naming both shapes when they do not fit.
+  public init(weight: Tensor, bias: Tensor) throws {
+    guard weight.rank == 2, weight.shape.allSatisfy({ $0 > 0 }) else {
+      throw CNNError("Dense: weight must have shape (O, I), got \(weight.shape)")
+    }
+    guard bias.shape == [weight.shape[0]] else {
+      throw CNNError("Dense(\(weight.shape[1])→\(weight.shape[0])): bias has shape \(bias.shape), expected [\(weight.shape[0])] to match weight \(weight.shape)")
+    }
+    (outputSize, inputSize) = (weight.shape[0], weight.shape[1])
+    self.weight = Parameter(name: "weight", value: weight)
+    self.bias = Parameter(name: "bias", value: bias)
+  }
+
   public var parameters: [Parameter] { [weight, bias] }
   public var summary: String { "Dense(\(inputSize)→\(outputSize))" }
 
@@ -73,9 +87,7 @@ public final class Dense: Layer {
       a: gradOutput.scalars, b: cache.input.scalars, c: &weight.grad.scalars, accumulate: true)
     bias.grad.withUnsafeMutableBufferPointer { gb in
       gradOutput.withUnsafeBufferPointer { g in
-        for row in 0..<n {
-          for o in 0..<outputSize { gb[o] += g[row * outputSize + o] }
-        }
+        accumulateBiasGradient(g.baseAddress, images: 0..<n, channels: outputSize, planeSize: 1, into: gb.baseAddress)
       }
     }
     return gradInput

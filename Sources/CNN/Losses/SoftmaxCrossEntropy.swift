@@ -10,7 +10,7 @@ import Foundation
 /// Subtracting the row max changes nothing mathematically and keeps every exponent ≤ 0, so
 /// `expf` cannot overflow. Each output row sums to 1.
 public func softmax(_ logits: Tensor) -> Tensor {
-  precondition(logits.rank == 2, "softmax needs (N, M) logits, got \(logits.shape)")
+  guard logits.rank == 2 else { fatalError("softmax needs (N, M) logits, got \(logits.shape)") }
   let (rows, columns) = (logits.shape[0], logits.shape[1])
   var probabilities = logits
   probabilities.withUnsafeMutableBufferPointer { p in

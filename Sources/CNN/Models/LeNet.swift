@@ -15,17 +15,17 @@ public enum Models {
   /// - Paper: LeCun et al., "Gradient-Based Learning Applied to Document Recognition", 1998.
   public static func leNet5(using generator: inout SeededGenerator) throws -> Sequential {
     try Sequential(
-      try Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2, using: &generator),
+      Conv2D(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2, using: &generator),
       ReLU(),
-      try MaxPool2D(kernelSize: 2),
-      try Conv2D(inChannels: 6, outChannels: 16, kernelSize: 5, using: &generator),
+      MaxPool2D(kernelSize: 2),
+      Conv2D(inChannels: 6, outChannels: 16, kernelSize: 5, using: &generator),
       ReLU(),
-      try MaxPool2D(kernelSize: 2),
+      MaxPool2D(kernelSize: 2),
       Flatten(),
-      try Dense(inputSize: 400, outputSize: 120, using: &generator),
+      Dense(inputSize: 400, outputSize: 120, using: &generator),
       ReLU(),
-      try Dense(inputSize: 120, outputSize: 84, using: &generator),
+      Dense(inputSize: 120, outputSize: 84, using: &generator),
       ReLU(),
-      try Dense(inputSize: 84, outputSize: 10, using: &generator))
+      Dense(inputSize: 84, outputSize: 10, using: &generator))
   }
 }

@@ -13,7 +13,7 @@ public func naiveGemm(
   transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
   a: [Float], b: [Float], c: inout [Float], accumulate: Bool
 ) {
-  precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "naiveGemm: buffers too small")
+  guard a.count >= m * k && b.count >= k * n && c.count >= m * n else { fatalError("naiveGemm: buffers too small") }
   for i in 0..<m {
     for j in 0..<n {
       var sum: Float = 0
@@ -27,18 +27,20 @@ public func naiveGemm(
   }
 }
 
-/// C = op(A) · op(B) (+ C when `accumulate`), on arrays. See `naiveGemm` for the shapes.
+/// C = op(A) · op(B) (+ C when `accumulate`), on arrays. See `naiveGemm` for the shapes and the
+/// pointer version below for `maxThreads`.
 public func gemm(
   transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-  a: [Float], b: [Float], c: inout [Float], accumulate: Bool
+  a: [Float], b: [Float], c: inout [Float], accumulate: Bool, maxThreads: Int = 2
 ) {
-  precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "gemm: buffers too small")
+  guard a.count >= m * k && b.count >= k * n && c.count >= m * n else { fatalError("gemm: buffers too small") }
   a.withUnsafeBufferPointer { a in
     b.withUnsafeBufferPointer { b in
       c.withUnsafeMutableBufferPointer { c in
         gemm(
           transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-          a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, accumulate: accumulate)
+          a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, accumulate: accumulate,
+          maxThreads: maxThreads)
       }
     }
   }

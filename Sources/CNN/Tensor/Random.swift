@@ -10,6 +10,33 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   /// A generator whose whole stream is fixed by `seed`.
   public init(seed: UInt64) { state = seed }
 
+  /// Stream `stream` of `seed`: one of 2⁶⁴ generators per seed, each independent of the others.
+  ///
+  /// Why a hash and not `seed + stream · γ`: SplitMix64's state steps by γ = 0x9E3779B97F4A7C15
+  /// on every draw, so the generator seeded with `seed + k·γ` *is* the generator seeded with
+  /// `seed`, advanced by k draws. Streams derived that way overlap completely, shifted by k (and
+  /// an epoch's shuffle would be the previous epoch's shuffle moved by one draw). Here the seed and
+  /// the stream each go through murmur3's 64-bit finalizer (a bijection with full avalanche: every
+  /// input bit flips every output bit with probability about ½), the two are combined, and the
+  /// result is mixed once more into the starting state. Distinct streams of one seed get distinct
+  /// starting states, scattered over the 2⁶⁴ cycle, so two streams share a run of n draws only
+  /// with probability about 2n / 2⁶⁴. `Tests/CNNTests/RandomStreamTests.swift` holds this.
+  public init(seed: UInt64, stream: UInt64) {
+    // Different offsets for the two inputs, so that (x, y) and (y, x) start apart.
+    let mixedSeed = SeededGenerator.mix(seed &+ 0x6A09_E667_F3BC_C909)  // √2's fraction bits
+    let mixedStream = SeededGenerator.mix(stream &+ 0xBB67_AE85_84CA_A73B)  // √3's fraction bits
+    state = SeededGenerator.mix(mixedSeed ^ (mixedStream &* 0xD1B5_4A32_D192_ED03))
+  }
+
+  /// murmur3's fmix64 finalizer: a bijection of UInt64 in which every input bit affects every
+  /// output bit (Appleby, MurmurHash3). Its constants differ from the output function of `next()`.
+  @inline(__always) static func mix(_ value: UInt64) -> UInt64 {
+    var z = value
+    z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+    z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+    return z ^ (z >> 33)
+  }
+
   public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
@@ -43,7 +70,7 @@ extension Tensor {
     randomNormal shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
     using generator: inout SeededGenerator
   ) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     var values = [Float](repeating: 0, count: count)
     for i in 0..<count { values[i] = mean + standardDeviation * generator.nextNormal() }
     self.init(shape: shape, scalars: values)
@@ -54,7 +81,7 @@ extension Tensor {
     randomUniform shape: [Int], in range: ClosedRange<Float> = 0...1,
     using generator: inout SeededGenerator
   ) {
-    let count = shape.reduce(1, *)
+    let count = Tensor.requireElementCount(of: shape)
     var values = [Float](repeating: 0, count: count)
     let width = range.upperBound - range.lowerBound
     for i in 0..<count { values[i] = range.lowerBound + width * generator.nextUniform() }

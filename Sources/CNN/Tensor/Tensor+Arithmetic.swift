@@ -4,7 +4,7 @@
 extension Tensor {
   /// Element-wise sum; the shapes must be equal.
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-    if !(lhs.shape == rhs.shape) { fatalError("Tensor: cannot add shapes \(lhs.shape) and \(rhs.shape)") }
+    guard lhs.shape == rhs.shape else { fatalError("Tensor: cannot add shapes \(lhs.shape) and \(rhs.shape)") }
     var result = lhs
     result.add(rhs)
     return result
@@ -12,7 +12,7 @@ extension Tensor {
 
   /// Element-wise difference; the shapes must be equal.
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-    if !(lhs.shape == rhs.shape) { fatalError("Tensor: cannot subtract shapes \(lhs.shape) and \(rhs.shape)") }
+    guard lhs.shape == rhs.shape else { fatalError("Tensor: cannot subtract shapes \(lhs.shape) and \(rhs.shape)") }
     var result = lhs
     result.add(rhs, scaledBy: -1)
     return result
@@ -20,7 +20,7 @@ extension Tensor {
 
   /// Element-wise product; the shapes must be equal.
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-    if !(lhs.shape == rhs.shape) { fatalError("Tensor: cannot multiply shapes \(lhs.shape) and \(rhs.shape)") }
+    guard lhs.shape == rhs.shape else { fatalError("Tensor: cannot multiply shapes \(lhs.shape) and \(rhs.shape)") }
     return Tensor(shape: lhs.shape, scalars: zip(lhs.scalars, rhs.scalars).map { $0 * $1 })
   }
 
@@ -31,7 +31,7 @@ extension Tensor {
 
   /// Adds `scale · other` into this tensor in place (BLAS's axpy).
   public mutating func add(_ other: Tensor, scaledBy scale: Float = 1) {
-    if !(shape == other.shape) { fatalError("Tensor: cannot add shapes \(shape) and \(other.shape)") }
+    guard shape == other.shape else { fatalError("Tensor: cannot add shapes \(shape) and \(other.shape)") }
     other.scalars.withUnsafeBufferPointer { source in
       scalars.withUnsafeMutableBufferPointer { target in
         for i in 0..<target.count { target[i] = target[i].addingProduct(scale, source[i]) }
@@ -69,7 +69,7 @@ extension Tensor {
 
   /// The largest absolute difference to another tensor of the same shape.
   public func maxAbsDifference(_ other: Tensor) -> Float {
-    if !(shape == other.shape) { fatalError("Tensor: cannot compare shapes \(shape) and \(other.shape)") }
+    guard shape == other.shape else { fatalError("Tensor: cannot compare shapes \(shape) and \(other.shape)") }
     var worst: Float = 0
     for (a, b) in zip(scalars, other.scalars) { worst = Swift.max(worst, abs(a - b)) }
     return worst
@@ -77,7 +77,7 @@ extension Tensor {
 
   /// The index of the largest element in each row of an (N, M) tensor.
   public func argmaxRows() -> [Int] {
-    if !(rank == 2) { fatalError("Tensor: argmaxRows needs an (N, M) tensor, got \(shape)") }
+    guard rank == 2 else { fatalError("Tensor: argmaxRows needs an (N, M) tensor, got \(shape)") }
     let columns = shape[1]
     return (0..<shape[0]).map { row in
       var best = 0

@@ -99,10 +99,67 @@ public struct Tensor: Sendable, Equatable {
     return flat
   }
 
-  /// Reads or writes one element by its multi-dimensional index (readable, not fast).
-  @inlinable public subscript(_ index: Int...) -> Float {
-    get { scalars[offset(index)] }
-    set { scalars[offset(index)] = newValue }
+  // Indexing by subscript, so that reference loops read like their formulas:
+  //     sum += input[n, c, row, column] * weight[o, c, i, j]
+  // One subscript per rank from 1 to 4 (a variadic one would allocate an array per access and
+  // make `t[y, x]` ambiguous); other ranks use `scalars[offset([...])]`. Each index is checked
+  // against its own dimension (a flat bounds check alone would let [0, W] of an (H, W) tensor
+  // silently read [1, 0]), and a bad index stops the program with a message release builds keep
+  // (`fatalError`, as `offset`); nothing is allocated.
+
+  /// Element [i] of a rank-1 tensor, e.g. a bias (O).
+  @inlinable public subscript(_ i: Int) -> Float {
+    get {
+      if shape.count != 1 { fatalError("Tensor: index [\(i)] does not match shape \(shape)") }
+      return scalars[i]
+    }
+    set {
+      if shape.count != 1 { fatalError("Tensor: index [\(i)] does not match shape \(shape)") }
+      scalars[i] = newValue
+    }
+  }
+
+  /// Element [row, column] of a rank-2 tensor, e.g. (N, O) or (H, W).
+  @inlinable public subscript(_ i0: Int, _ i1: Int) -> Float {
+    get { scalars[flatIndex(i0, i1)] }
+    set { scalars[flatIndex(i0, i1)] = newValue }
+  }
+
+  /// Element [i0, i1, i2] of a rank-3 tensor, e.g. (C, H, W).
+  @inlinable public subscript(_ i0: Int, _ i1: Int, _ i2: Int) -> Float {
+    get { scalars[flatIndex(i0, i1, i2)] }
+    set { scalars[flatIndex(i0, i1, i2)] = newValue }
+  }
+
+  /// Element [n, c, h, w] of a rank-4 tensor: an (N, C, H, W) batch or (O, C, K, K) weights.
+  @inlinable public subscript(_ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int) -> Float {
+    get { scalars[flatIndex(i0, i1, i2, i3)] }
+    set { scalars[flatIndex(i0, i1, i2, i3)] = newValue }
+  }
+
+  /// Row-major flat index of [i0, i1]: i0·D1 + i1.
+  @inlinable func flatIndex(_ i0: Int, _ i1: Int) -> Int {
+    if !(shape.count == 2 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1]) {
+      fatalError("Tensor: index [\(i0), \(i1)] is out of bounds for shape \(shape)")
+    }
+    return i0 * shape[1] + i1
+  }
+
+  /// Row-major flat index of [i0, i1, i2]: (i0·D1 + i1)·D2 + i2.
+  @inlinable func flatIndex(_ i0: Int, _ i1: Int, _ i2: Int) -> Int {
+    if !(shape.count == 3 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1] && 0 <= i2 && i2 < shape[2]) {
+      fatalError("Tensor: index [\(i0), \(i1), \(i2)] is out of bounds for shape \(shape)")
+    }
+    return (i0 * shape[1] + i1) * shape[2] + i2
+  }
+
+  /// Row-major flat index of [i0, i1, i2, i3]: ((i0·D1 + i1)·D2 + i2)·D3 + i3.
+  @inlinable func flatIndex(_ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int) -> Int {
+    if !(shape.count == 4 && 0 <= i0 && i0 < shape[0] && 0 <= i1 && i1 < shape[1]
+      && 0 <= i2 && i2 < shape[2] && 0 <= i3 && i3 < shape[3]) {
+      fatalError("Tensor: index [\(i0), \(i1), \(i2), \(i3)] is out of bounds for shape \(shape)")
+    }
+    return ((i0 * shape[1] + i1) * shape[2] + i2) * shape[3] + i3
   }
 
   /// The same elements under a new shape with the same element count.

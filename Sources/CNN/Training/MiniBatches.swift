@@ -4,7 +4,9 @@
 /// The batches of one dataset, reshuffled per epoch with a seed so every run repeats exactly.
 ///
 /// The order of epoch e depends only on (seed, e), not on how many epochs were drawn before,
-/// so resuming at epoch e reproduces the same batches. The last batch may be smaller.
+/// so resuming at epoch e reproduces the same batches. Each epoch draws from its own stream
+/// `SeededGenerator(seed:stream:)`, so consecutive epochs' orders are as unrelated as two
+/// independent shuffles (`RandomStreamTests` measures it). The last batch may be smaller.
 public struct MiniBatches: Sendable {
   public let count: Int
   public let batchSize: Int
@@ -24,12 +26,18 @@ public struct MiniBatches: Sendable {
   /// ⌈count / batchSize⌉.
   public var batchCount: Int { (count + batchSize - 1) / batchSize }
 
+  /// The stream that shuffles `epoch`: the epoch number with "SHUF" in the top 32 bits, so the
+  /// shuffles never reuse a stream a chapter draws with `page.generator(stream: k)` for small k,
+  /// even when the trainer is given the page's own seed.
+  static func shuffleStream(epoch: Int) -> UInt64 {
+    0x5348_5546_0000_0000 | UInt64(truncatingIfNeeded: epoch) & 0xFFFF_FFFF
+  }
+
   /// The example indices of every batch of `epoch`, in order.
   public func batches(epoch: Int) -> [[Int]] {
     var order = Array(0..<count)
     if shuffles {
-      // Mix the epoch into the seed (golden-ratio increment, as SplitMix64 itself steps).
-      var generator = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+      var generator = SeededGenerator(seed: seed, stream: MiniBatches.shuffleStream(epoch: epoch))
       order = order.permuted(using: &generator)
     }
     return stride(from: 0, to: count, by: batchSize).map { start in

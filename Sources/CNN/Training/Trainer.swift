@@ -127,14 +127,22 @@ public final class Trainer {
     try accuracy(logits: try predict(images: images, batchSize: batchSize), labels: labels)
   }
 
-  /// Logits of any model for all `images`, in inference mode, `batchSize` at a time.
+  /// Logits of any model for all `images`, in inference mode, `batchSize` at a time. Throws a
+  /// `CNNError` for a batch size below 1, and when a logit is NaN or infinite (blaming the images
+  /// when they are not finite, the weights otherwise).
   public static func predict(_ model: Layer, images: Tensor, batchSize: Int = 1000) throws -> Tensor {
     guard batchSize >= 1 else { throw CNNError("Trainer.predict: batchSize must be at least 1, got \(batchSize)") }
     let count = images.shape.first ?? 0
     var scalars: [Float] = []
     var classes = 0
     for start in stride(from: 0, to: count, by: max(batchSize, 1)) {
-      let logits = try model.forward(images.slice(start..<min(start + batchSize, count)), mode: .inference)
+      let batch = images.slice(start..<min(start + batchSize, count))
+      let logits = try model.forward(batch, mode: .inference)
+      // A NaN logit would otherwise count as a silent wrong answer in every accuracy.
+      if !logits.isFinite {
+        throw CNNError(nonFiniteError(images: batch, model: model, what: "the network's output").description
+          .replacingOccurrences(of: "training stopped:", with: "prediction stopped:"))
+      }
       classes = logits.shape.last ?? 0
       scalars.append(contentsOf: logits.scalars)
     }

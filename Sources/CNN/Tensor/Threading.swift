@@ -1,5 +1,6 @@
 // Splitting a kernel's work over this machine's two cores: disjoint stripes of one index range,
 // one stripe per thread, each thread with its own scratch memory (swift-numerics.md rules 8-9).
+// Used by the GEMM, the convolutions, pooling and batch norm.
 
 import Dispatch
 
@@ -12,6 +13,13 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 
 /// The number of worker threads the kernels use: this machine has two cores.
 let kernelThreadCount = 2
+
+/// The threads for an elementwise pass (pooling, batch norm) over `elementCount` elements:
+/// `kernelThreadCount` from about 256 K elements up, one below, where starting the second thread
+/// costs more than it saves.
+func threadCount(forElements elementCount: Int) -> Int {
+  elementCount >= 1 << 18 ? kernelThreadCount : 1
+}
 
 /// Runs `body(stripe, threadIndex)` for `threadCount` contiguous, disjoint stripes covering
 /// `0..<count`, in parallel when `threadCount > 1`. Stripes differ in length by at most one.
