@@ -238,7 +238,7 @@ struct Regularisation: ExperimentChapter {
     }
     let sgd = try decayed { try SGD(parameters: $0, learningRate: eta, weightDecay: lambda) }
     let adam = try decayed { try Adam(parameters: $0, learningRate: eta, weightDecay: lambda) }
-    let adamW = try decayed { AdamW(parameters: $0, learningRate: eta, weightDecay: lambda) }
+    let adamW = try decayed { try AdamW(parameters: $0, learningRate: eta, weightDecay: lambda) }
     let expected = pow(1 - Double(eta * lambda), Double(steps))
     page.table(headers: ["weights (loss-gradient noise)", "SGD + L2", "Adam + L2", "AdamW", "(1 − ηλ)^steps"], rows: [
       ["busy (σ = 10)", formatted(sgd.busy, .fixed(3)), formatted(adam.busy, .fixed(3)), formatted(adamW.busy, .fixed(3)),

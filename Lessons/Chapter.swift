@@ -29,6 +29,7 @@ public var allChapters: [any Chapter.Type] {
     LeNet.self,
     FastConvolution.self,
     FFTAndWinograd.self,
+    Optimizers.self,
     Regularisation.self,
     BatchNormalisation.self,
   ]
