@@ -204,7 +204,7 @@ public struct LeNet: Chapter {
     // Step 9: save the checkpoint and reload it.
     page.step("A checkpoint for later chapters")
     let checkpointPath = (page.directory as NSString).appendingPathComponent(Self.checkpointName)
-    try Checkpoint.save(model, to: checkpointPath)
+    try Checkpoint.save(model, to: checkpointPath, metadata: try Self.checkpointMetadata(for: page))
     var reloadGenerator = page.generator(stream: 99)
     let reloaded = try Models.leNet5(using: &reloadGenerator)
     try Checkpoint.load(into: reloaded, from: checkpointPath)
@@ -214,9 +214,10 @@ public struct LeNet: Chapter {
     page.number("checkpoint size (bytes)", checkpointBytes, key: "checkpoint_bytes")
     page.prose("""
       The weights are saved to `\(Self.checkpointName)` in this chapter's folder (\(formatted(checkpointBytes)) bytes:
-      a header with names and shapes, the Float32 values, a checksum). A fresh model loaded from it
-      gives \(sameLogits ? "bit-identical" : "DIFFERENT") logits. Later chapters that need a trained
-      LeNet load this file when it is present and valid, and train one otherwise.
+      a header with the architecture, seed, recipe and data it came from, names and shapes, the Float32
+      values, a checksum). A fresh model loaded from it gives \(sameLogits ? "bit-identical" : "DIFFERENT") logits.
+      Later chapters that need a trained LeNet load this file when its header matches their run
+      (same architecture, seed, recipe and data), and train one otherwise.
       """)
 
     // Checks.
@@ -300,23 +301,74 @@ public struct LeNet: Chapter {
 
   // MARK: - For later chapters
 
-  /// A LeNet-5 trained as in this chapter: loaded from `DIR/08-lenet/lenet5.ckpt` when that file
-  /// is present, valid, and from a run of the same mode (quick or full); trained here otherwise.
-  public static func trainedModel(for page: Page) throws -> Sequential {
+  /// What this chapter writes into its checkpoint's header, and what a later chapter requires of
+  /// it: the architecture (every layer with its shape), the seed, the training recipe and the
+  /// data. Change any of them (a different `--seed`, a quick run, another learning rate) and a
+  /// later chapter retrains instead of reusing weights that came from elsewhere.
+  static func checkpointMetadata(for page: Page) throws -> [String: String] {
+    var generator = page.generator(stream: 8)
+    let architecture = "LeNet-5: " + (try Models.leNet5(using: &generator)).summary
+    let epochs = page.isQuick ? quickEpochs : fullEpochs
+    let images = page.isQuick ? "the first \(quickTrainCount) training images" : "all training images"
+    return [
+      "architecture": architecture,
+      "seed": "\(page.seed)",
+      "recipe": "chapter \(number): \(epochs) epochs on \(images), batch \(batchSize), SGD learning rate "
+        + "\(learningRate) times \(learningRateDecay) per epoch, momentum \(momentum), initial weights from stream 8",
+      "data": "\(page.dataSource)",
+    ]
+  }
+
+  /// Whether the checkpoint at `path` may stand in for training: decided from the file's own
+  /// header (metadata and tensor shapes), never from the output index or the file's name.
+  enum CheckpointDecision: Equatable {
+    case load
+    case retrain(reason: String)
+  }
+
+  static func decision(forCheckpointAt path: String, expecting metadata: [String: String], model: Layer)
+    -> CheckpointDecision
+  {
+    guard FileManager.default.fileExists(atPath: path) else { return .retrain(reason: "there is no \(path)") }
+    let header: Checkpoint.Header
+    do { header = try Checkpoint.header(at: path) } catch { return .retrain(reason: "\(error)") }
+    for key in metadata.keys.sorted() where header.metadata[key] != metadata[key] {
+      let found = header.metadata[key].map { "'\($0)'" } ?? "nothing"
+      return .retrain(reason: "its header records \(key) \(found), this run needs '\(metadata[key]!)'")
+    }
+    let wanted = (model.parameters + model.buffers).map { Checkpoint.Header.Tensor(name: $0.name, shape: $0.value.shape) }
+    guard header.tensors == wanted else { return .retrain(reason: "its tensors' names or shapes differ from the model's") }
+    return .load
+  }
+
+  /// A trained LeNet-5 and where it came from.
+  struct TrainedModel {
+    let model: Sequential
+    let path: String
+    let decision: CheckpointDecision
+  }
+
+  /// A LeNet-5 trained as in this chapter: loaded from `DIR/08-lenet/lenet5.ckpt` when that
+  /// file's header says it holds this architecture trained with this seed, recipe and data
+  /// (`decision(forCheckpointAt:expecting:model:)`); trained here, and saved there, otherwise.
+  static func trainedModel(for page: Page) throws -> TrainedModel {
     let folder = (page.options.outputDirectory as NSString).appendingPathComponent(Page.folderName(number: number, slug: slug))
     let path = (folder as NSString).appendingPathComponent(checkpointName)
     var generator = page.generator(stream: 8)
     let model = try Models.leNet5(using: &generator)
-    let sameMode = ChapterIndex.entries(in: page.options.outputDirectory)
-      .first { $0.number == number }.map { $0.isQuick == page.isQuick && $0.seed == page.seed } ?? false
-    if sameMode, FileManager.default.fileExists(atPath: path) {
+    let metadata = try checkpointMetadata(for: page)
+    var decision = decision(forCheckpointAt: path, expecting: metadata, model: model)
+    if decision == .load {
       do {
         try Checkpoint.load(into: model, from: path)
         page.console.line("    loaded the trained LeNet-5 from \(path)")
-        return model
+        return TrainedModel(model: model, path: path, decision: .load)
       } catch {
-        page.console.line("    cannot use \(path) (\(error)); training LeNet-5 instead")
+        decision = .retrain(reason: "\(error)")
       }
+    }
+    if case .retrain(let reason) = decision {
+      page.console.line("    not reusing \(path): \(reason); training LeNet-5 as chapter \(number) does")
     }
     var train = try page.dataset(.train)
     var test = try page.dataset(.test)
@@ -328,7 +380,7 @@ public struct LeNet: Chapter {
     let fresh = try Models.leNet5(using: &generator)
     _ = try Self.train(fresh, train: train, test: test, epochs: page.isQuick ? quickEpochs : fullEpochs, page: page)
     try createDirectory(folder)
-    try Checkpoint.save(fresh, to: path)
-    return fresh
+    try Checkpoint.save(fresh, to: path, metadata: metadata)
+    return TrainedModel(model: fresh, path: path, decision: decision)
   }
 }

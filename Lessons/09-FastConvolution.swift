@@ -219,14 +219,8 @@ struct FastConvolution: Chapter {
       let gemmTimer = Benchmark(repetitions: quick ? 2 : (n >= 512 ? 5 : 9), warmups: 1)
       func blocked(threads: Int) -> Double {
         gemmTimer.measure {
-          a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-              c.withUnsafeMutableBufferPointer { c in
-                gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a.baseAddress!, b: b.baseAddress!,
-                     c: c.baseAddress!, accumulate: false, maxThreads: threads)
-              }
-            }
-          }
+          gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a, b: b, c: &c, accumulate: false,
+               maxThreads: threads)
         }.best
       }
       let one = blocked(threads: 1), two = blocked(threads: 2)

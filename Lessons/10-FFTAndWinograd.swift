@@ -108,10 +108,11 @@ struct FFTAndWinograd: Chapter {
       """)
     let d: [[Float]] = [[1, 2, 0, 1], [0, 1, 3, 2], [2, 0, 1, 1], [1, 3, 0, 2]]  // a 4x4 input tile
     let g: [[Float]] = [[1, 0, -1], [2, 0, -2], [1, 0, -1]]  // Sobel x, as a 3x3 kernel
-    let u = Self.product(Self.product(Winograd.kernelTransform, g), Self.transposed(Winograd.kernelTransform))  // G g Gᵀ
-    let v = Self.product(Self.product(Winograd.inputTransform, d), Self.transposed(Winograd.inputTransform))  // Bᵀ d B
+    let (matrixG, matrixBT, matrixAT) = (Winograd.kernelTransform, Winograd.inputTransform, Winograd.outputTransform)  // G, Bᵀ, Aᵀ
+    let u = Winograd.multiply(Winograd.multiply(matrixG, g), Winograd.transposed(matrixG))  // G g Gᵀ
+    let v = Winograd.multiply(Winograd.multiply(matrixBT, d), Winograd.transposed(matrixBT))  // Bᵀ d B
     let m = zip(u, v).map { zip($0, $1).map { $0 * $1 } }  // U ⊙ V: the 16 multiplications
-    let yByHand = Self.product(Self.product(Winograd.outputTransform, m), Self.transposed(Winograd.outputTransform))
+    let yByHand = Winograd.multiply(Winograd.multiply(matrixAT, m), Winograd.transposed(matrixAT))  // Aᵀ M A
     let winogradTile = Winograd.tile(input: d, kernel: g)
     let directTile = Winograd.directTile(input: d, kernel: g)
     let tileDifference = zip(winogradTile.output.joined(), directTile.output.joined()).map { abs($0 - $1) }.max()!
@@ -167,16 +168,16 @@ struct FFTAndWinograd: Chapter {
       let padding = k / 2  // "same" output size, the usual choice
       let weight = Tensor(randomNormal: [channels, channels, k, k], standardDeviation: 0.1, using: &generator)
       let gradOutput = Tensor(randomNormal: [batch, channels, size, size], using: &generator)
-      var grid = 2
-      while grid < size + 2 * padding { grid *= 2 }  // the FFT grid, as Conv2D+FFT.swift picks it
-      var row = ["\(k)x\(k)", "\(grid)x\(grid)"]
+      let grid = Conv2D.fftGridSize(height: size, width: size, padding: padding)
+      var row = ["\(k)x\(k)", "\(grid.height)x\(grid.width)"]
       for algorithm in [ConvolutionAlgorithm.direct, .im2col, .fft, .winograd] {
         guard algorithm != .winograd || Conv2D.winogradApplies(kernelSize: k, stride: 1) else { row.append("—"); continue }
         guard algorithm != .direct || k <= directLimit else { row.append("—"); continue }
         // One forward and one backward pass: what a training step costs this layer.
         let seconds = try (algorithm == .direct ? directTimer : timer).measure {
-          _ = try Self.forward(algorithm, input: input, weight: weight, padding: padding)
-          _ = try Self.backward(algorithm, gradOutput: gradOutput, input: input, weight: weight, padding: padding)
+          _ = try Conv2D.forward(input: input, weight: weight, bias: nil, stride: 1, padding: padding, algorithm: algorithm)
+          _ = try Conv2D.backward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding,
+                                  algorithm: algorithm)
         }.best
         times[algorithm, default: []].append(seconds)
         row.append(milliseconds(seconds))
@@ -233,7 +234,7 @@ struct FFTAndWinograd: Chapter {
     for algorithm in [ConvolutionAlgorithm.direct, .im2col, .fft, .winograd] {
       var row = [algorithm.rawValue, Self.workspaceFormula(algorithm)]
       for k in memoryKernels {
-        let bytes = Self.workspaceBytes(algorithm, batch: batch, c: channels, o: channels, k: k, padding: k / 2, size: size)
+        let bytes = try Self.workspaceBytes(algorithm, batch: batch, channels: channels, kernelSize: k, size: size)
         row.append(bytes.map { FastConvolution.bytes($0) } ?? "—")
       }
       memoryRows.append(row)
@@ -241,11 +242,11 @@ struct FFTAndWinograd: Chapter {
     page.table(headers: ["algorithm", "forward workspace in floats (T = 2 threads)"] + memoryKernels.map { "at K = \($0)" },
                rows: memoryRows)
     let inputBytes = 4 * batch * channels * size * size
-    let fftBytes = Self.workspaceBytes(.fft, batch: batch, c: channels, o: channels, k: 3, padding: 1, size: size)!
+    let fftBytes = try Self.workspaceBytes(.fft, batch: batch, channels: channels, kernelSize: 3, size: size)!
     page.number("FFT workspace / input batch at K = 3", Double(fftBytes) / Double(inputBytes), format: .fixed(2), key: "fft_memory_ratio")
     page.prose("""
-      Workspace beyond input and output, read off the allocations in each forward function
-      (`Conv2D+Im2col.swift`, `Conv2D+FFT.swift`, `Conv2D+Winograd.swift`), for the layer above; the
+      Workspace beyond input and output as `Conv2D.forwardWorkspaceCount` reports it, from the
+      same helpers each forward function sizes its buffers with, for the layer above; the
       input batch itself is \(FastConvolution.bytes(inputBytes)). im2col's column matrix grows with
       $K^2$. The FFT stores a spectrum for every kernel pair $(O, C)$ on the whole grid, however small
       the kernel: at K = 3 that is \(formatted(Double(fftBytes) / Double(inputBytes), .fixed(2)))x the
@@ -362,33 +363,6 @@ struct FFTAndWinograd: Chapter {
             cellSize: cellSize(fitting: title, columns: values[0].count, minimum: 48))
   }
 
-  /// a · b for small matrices stored as rows (the Winograd transforms).
-  static func product(_ a: [[Float]], _ b: [[Float]]) -> [[Float]] {
-    a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
-  }
-
-  static func transposed(_ a: [[Float]]) -> [[Float]] { (0..<a[0].count).map { j in a.map { $0[j] } } }
-
-  static func forward(_ algorithm: ConvolutionAlgorithm, input: Tensor, weight: Tensor, padding: Int) throws -> Tensor {
-    switch algorithm {
-    case .direct: return try Conv2D.directForward(input: input, weight: weight, bias: nil, stride: 1, padding: padding)
-    case .fft: return try Conv2D.fftForward(input: input, weight: weight, bias: nil, stride: 1, padding: padding)
-    case .winograd: return try Conv2D.winogradForward(input: input, weight: weight, bias: nil, stride: 1, padding: padding)
-    case .im2col, .automatic: return try Conv2D.im2colForward(input: input, weight: weight, bias: nil, stride: 1, padding: padding)
-    }
-  }
-
-  static func backward(
-    _ algorithm: ConvolutionAlgorithm, gradOutput: Tensor, input: Tensor, weight: Tensor, padding: Int
-  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
-    switch algorithm {
-    case .direct: try Conv2D.directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    case .fft: try Conv2D.fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    case .winograd: try Conv2D.winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    case .im2col, .automatic: try Conv2D.im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: 1, padding: padding)
-    }
-  }
-
   /// The forward workspace each algorithm allocates, as a formula for the table.
   static func workspaceFormula(_ algorithm: ConvolutionAlgorithm) -> String {
     switch algorithm {
@@ -399,23 +373,13 @@ struct FFTAndWinograd: Chapter {
     }
   }
 
-  /// The forward workspace in bytes for a square stride-1 layer, from the allocations in
-  /// Conv2D+Im2col.swift, Conv2D+FFT.swift and Conv2D+Winograd.swift; nil where the algorithm does not apply.
-  static func workspaceBytes(_ algorithm: ConvolutionAlgorithm, batch: Int, c: Int, o: Int, k: Int, padding: Int, size: Int) -> Int? {
-    let out = size + 2 * padding - k + 1
-    let threads = batch >= 2 ? 2 : 1
-    switch algorithm {
-    case .direct: return 0
-    case .im2col, .automatic: return 4 * threads * c * k * k * out * out
-    case .fft:
-      var grid = 2
-      while grid < size + 2 * padding { grid *= 2 }
-      let spectrum = grid * (grid / 2 + 1)
-      return 4 * (o * c * 2 * spectrum + threads * (c * 2 * spectrum + 2 * spectrum + grid * grid))
-    case .winograd:
-      guard Conv2D.winogradApplies(kernelSize: k, stride: 1) else { return nil }
-      let tilesSide = (out + 1) / 2, paddedSide = 2 * tilesSide + 2, tiles = tilesSide * tilesSide
-      return 4 * (16 * o * c + threads * (c * paddedSide * paddedSide + 16 * c * tiles + 16 * o * tiles))
-    }
+  /// The forward workspace in bytes of a square stride-1 layer with padding K/2 and C = O
+  /// channels, as the library allocates it; nil where the algorithm does not apply.
+  static func workspaceBytes(
+    _ algorithm: ConvolutionAlgorithm, batch: Int, channels: Int, kernelSize k: Int, size: Int
+  ) throws -> Int? {
+    try Conv2D.forwardWorkspaceCount(
+      algorithm, input: [batch, channels, size, size], weight: [channels, channels, k, k], stride: 1, padding: k / 2
+    ).map { MemoryLayout<Float>.size * $0 }
   }
 }

@@ -7,7 +7,7 @@ import Plotting
 
 extension RunOptions {
   /// Where the dataset comes from: `--dataset fashion`, `--data DIR`, or the bundled MNIST.
-  public var dataSource: DataSource {
+  var dataSource: DataSource {
     if dataset == .fashion { return .fashionMNIST }
     if let folder = dataFolder { return .folder(folder) }
     return .bundledMNIST
@@ -16,10 +16,10 @@ extension RunOptions {
 
 extension Page {
   /// Where the run's dataset comes from (see `RunOptions.dataSource`).
-  public var dataSource: DataSource { options.dataSource }
+  var dataSource: DataSource { options.dataSource }
 
   /// One split of the run's dataset, loaded once per run and shared by the chapters.
-  public func dataset(_ split: Dataset.Split) throws -> Dataset {
+  func dataset(_ split: Dataset.Split) throws -> Dataset {
     try cache.value("dataset.\(split.rawValue)") { try Dataset.load(dataSource, split: split) }
   }
 

@@ -22,7 +22,8 @@ public enum ChapterIndex {
   public static func entries(in directory: String) -> [Entry] {
     let folders = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     var entries: [Entry] = []
-    for folder in folders.sorted() {
+    // Hidden folders are a run's work in progress (`.08-lenet.staging-PID`), never pages.
+    for folder in folders.sorted() where !folder.hasPrefix(".") {
       let path = (directory as NSString).appendingPathComponent(folder + "/results.json")
       guard let result = try? ChapterResult.read(from: path) else { continue }
       entries.append(Entry(folder: folder, result: result))

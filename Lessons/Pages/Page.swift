@@ -46,8 +46,11 @@ public final class Page {
   }
 
   /// A page for chapter `number`; creates its folder (a one-line error when it cannot).
+  /// `directory` is where the files go, `DIR/NN-slug` by default; the runner passes a hidden
+  /// staging folder instead and swaps it in when the chapter ends (see `Lessons/ChapterFolder.swift`).
   public init(
-    number: Int, slug: String, title: String, options: RunOptions, cache: RunCache = RunCache()
+    number: Int, slug: String, title: String, options: RunOptions, cache: RunCache = RunCache(),
+    directory: String? = nil
   ) throws {
     self.number = number
     self.slug = slug
@@ -55,9 +58,9 @@ public final class Page {
     self.options = options
     self.cache = cache
     console = Console(isQuiet: options.isQuiet)
-    directory = (options.outputDirectory as NSString)
+    self.directory = directory ?? (options.outputDirectory as NSString)
       .appendingPathComponent(Page.folderName(number: number, slug: slug))
-    try createDirectory(directory)
+    try createDirectory(self.directory)
   }
 
   /// Seconds since the page was created.

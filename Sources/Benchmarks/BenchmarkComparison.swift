@@ -4,7 +4,7 @@
 import CNN
 
 /// How a figure's two values compare, from the unit word in its key.
-public enum FigureKind: Sendable, Equatable {
+enum FigureKind: Sendable, Equatable {
   /// Milliseconds: lower is faster. Speed ratio = their time / our time.
   case time
   /// GFLOP/s, images/s: higher is faster. Speed ratio = our rate / their rate.
@@ -14,7 +14,7 @@ public enum FigureKind: Sendable, Equatable {
   /// Accuracy and counts: shown side by side, no ratio.
   case other
 
-  public init(key: String) {
+  init(key: String) {
     let words = key.split(separator: ".")
     if words.contains("ms") { self = .time }
     else if words.contains("gflops") || words.contains(where: { $0.hasSuffix("images_per_s") }) { self = .rate }
@@ -24,7 +24,7 @@ public enum FigureKind: Sendable, Equatable {
 
   /// The ratio as the README's targets state it: for speed, > 1 means we are faster; for memory, < 1 means
   /// we use less. Nil for figures without a meaningful ratio.
-  public func ratio(ours: Double, theirs: Double) -> Double? {
+  func ratio(ours: Double, theirs: Double) -> Double? {
     guard ours > 0, theirs > 0 else { return nil }
     switch self {
     case .time: return theirs / ours
@@ -36,11 +36,11 @@ public enum FigureKind: Sendable, Equatable {
 
 extension BenchmarkResults {
   /// The name of a reference figure for numpy's GEMM: `numpy.` + our key.
-  public static let numpyPrefix = "numpy."
+  static let numpyPrefix = "numpy."
 
   /// One row per figure present in both runs (and one per numpy GEMM figure):
   /// figure, ours best, theirs best, ratio of bests, ours median, theirs median, ratio of medians.
-  public func comparisonRows(with reference: BenchmarkResults, referenceName: String = "torch") -> [[String]] {
+  func comparisonRows(with reference: BenchmarkResults, referenceName: String = "torch") -> [[String]] {
     var rows: [[String]] = []
     func row(_ label: String, _ name: String, _ theirs: Figure) {
       guard let ours = figure(name) else { return }

@@ -11,18 +11,18 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
 }
 
 /// One convolution of the benchmark: input (N, C, H, H), weight (K, C, k, k), stride 1.
-public struct ConvolutionShape: Sendable, Equatable {
-  public let name: String
-  public let batch: Int, inChannels: Int, outChannels: Int, size: Int, kernelSize: Int, padding: Int
+struct ConvolutionShape: Sendable, Equatable {
+  let name: String
+  let batch: Int, inChannels: Int, outChannels: Int, size: Int, kernelSize: Int, padding: Int
 
-  public init(name: String, batch: Int, inChannels: Int, outChannels: Int, size: Int, kernelSize: Int, padding: Int) {
+  init(name: String, batch: Int, inChannels: Int, outChannels: Int, size: Int, kernelSize: Int, padding: Int) {
     (self.name, self.batch, self.inChannels, self.outChannels) = (name, batch, inChannels, outChannels)
     (self.size, self.kernelSize, self.padding) = (size, kernelSize, padding)
   }
 
   /// The four benchmark shapes: (a) LeNet-like first layer, (b) and (c) VGG-like 3x3 layers,
   /// (d) LeNet's second convolution.
-  public static let standard: [ConvolutionShape] = [
+  static let standard: [ConvolutionShape] = [
     ConvolutionShape(name: "a", batch: 64, inChannels: 1, outChannels: 32, size: 28, kernelSize: 3, padding: 1),
     ConvolutionShape(name: "b", batch: 32, inChannels: 64, outChannels: 64, size: 32, kernelSize: 3, padding: 1),
     ConvolutionShape(name: "c", batch: 32, inChannels: 128, outChannels: 128, size: 16, kernelSize: 3, padding: 1),
@@ -30,7 +30,7 @@ public struct ConvolutionShape: Sendable, Equatable {
   ]
 
   /// Multiply-adds of the forward pass ×2: FLOP of the forward (backward is about twice that).
-  public var forwardFLOP: Double {
+  var forwardFLOP: Double {
     let out = size + 2 * padding - kernelSize + 1
     return 2 * Double(batch * outChannels * out * out * inChannels * kernelSize * kernelSize)
   }
@@ -41,48 +41,48 @@ public struct BenchmarkOptions: Sendable {
   /// Timed repetitions per figure (at least 3); training runs are cut into this many chunks.
   public var repetitions = 5
   /// Square GEMM sizes, each at 1 and 2 threads.
-  public var gemmSizes = [1024, 2048]
-  public var convolutionShapes = ConvolutionShape.standard
+  var gemmSizes = [1024, 2048]
+  var convolutionShapes = ConvolutionShape.standard
   /// Also time each algorithm that applies to a shape (not only the automatic choice).
-  public var perAlgorithm = true
+  var perAlgorithm = true
   /// LeNet: batches to train; nil means one full epoch.
   public var lenetBatches: Int? = nil
   /// Modern network: batches per timed chunk, after `warmupBatches` untimed ones; ignored with `fullEpoch`.
-  public var modernBatchesPerRepetition = 10
-  public var warmupBatches = 2
+  var modernBatchesPerRepetition = 10
+  var warmupBatches = 2
   /// Modern network: train one full epoch (and report its test accuracy).
   public var fullEpoch = false
   /// Test images for the inference workload (all 10,000 by default), run at `inferenceBatchSize`.
-  public var inferenceImages = 10_000
-  public var inferenceBatchSize = 1000
+  var inferenceImages = 10_000
+  var inferenceBatchSize = 1000
   /// Training images used (nil: all 60,000); the tests use a few.
-  public var trainingImages: Int? = nil
+  var trainingImages: Int? = nil
   /// Whether the LeNet workload records this process's peak resident memory: true when it runs
   /// alone in a fresh process (the CLI's child), so the figure is the LeNet run's own.
-  public var recordsPeakMemory = false
-  public var batchSize = 64
-  public var learningRate: Float = 0.01
-  public var momentum: Float = 0.9
-  public var seed: UInt64 = 42
+  var recordsPeakMemory = false
+  var batchSize = 64
+  var learningRate: Float = 0.01
+  var momentum: Float = 0.9
+  var seed: UInt64 = 42
 
   public init() {}
 }
 
 /// Runs workloads and collects their figures into `results`; `log` receives a line per step.
-public final class BenchmarkSuite {
-  public let options: BenchmarkOptions
-  public internal(set) var results = BenchmarkResults()
+final class BenchmarkSuite {
+  let options: BenchmarkOptions
+  var results = BenchmarkResults()
   let log: (String) -> Void
   private var trainingSet: Dataset?
   private var testSet: Dataset?
 
-  public init(options: BenchmarkOptions, log: @escaping (String) -> Void = { print($0) }) {
+  init(options: BenchmarkOptions, log: @escaping (String) -> Void = { print($0) }) {
     self.options = options
     self.log = log
   }
 
   /// Runs one workload, adding its figures to `results`.
-  public func run(_ workload: BenchmarkWorkload) throws {
+  func run(_ workload: BenchmarkWorkload) throws {
     let start = DispatchTime.now().uptimeNanoseconds
     switch workload {
     case .gemm: runGEMM()
@@ -107,7 +107,7 @@ public final class BenchmarkSuite {
   }
 
   /// Merges figures measured elsewhere (the CLI's child process for LeNet).
-  public func merge(_ other: BenchmarkResults) { results.merge(other) }
+  func merge(_ other: BenchmarkResults) { results.merge(other) }
 
   // MARK: - Data, loaded once
 

@@ -4,10 +4,10 @@
 import Foundation
 import CNN
 
-public enum PeakMemory {
+enum PeakMemory {
   /// The largest resident set this process has had so far, in MiB, or nil where /proc is missing
   /// (not Linux). Comparable with Python's `resource.getrusage(RUSAGE_SELF).ru_maxrss` (KiB on Linux).
-  public static func residentHighWaterMark() -> Double? {
+  static func residentHighWaterMark() -> Double? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     return kibibytes(field: "VmHWM", in: status).map { $0 / 1024 }
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch (and numpy/OpenBLAS) reference for `cnn-lessons bench`.
 
-Runs the same fixed workloads as the Swift benchmark (issue 4) on 2 threads and writes the same
+Runs the same fixed workloads as the Swift benchmark on 2 threads and writes the same
 flat JSON keys, so that `cnn-lessons bench --compare torch.json` can print both side by side:
 
     python3 Sources/Benchmarks/pytorch_reference.py all --json torch.json
@@ -28,7 +28,7 @@ import numpy as np
 WORKLOADS = ["gemm", "conv", "lenet", "modern", "inference"]
 MNIST_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Resources", "MNIST")
 
-# (name, N, C, K, H=W, kernel, padding), stride 1: the shapes of issue 4.
+# (name, N, C, K, H=W, kernel, padding), stride 1: the four benchmark shapes.
 CONV_SHAPES = [
     ("a", 64, 1, 32, 28, 3, 1),
     ("b", 32, 64, 64, 32, 3, 1),

@@ -5,14 +5,14 @@
 import Foundation
 
 /// One axis: a data range, linear or logarithmic, and its tick values.
-public struct Axis: Sendable {
-  public let lower: Double
-  public let upper: Double
-  public let isLog: Bool
-  public let ticks: [Double]
+struct Axis: Sendable {
+  let lower: Double
+  let upper: Double
+  let isLog: Bool
+  let ticks: [Double]
 
   /// An axis covering `values`; nice bounds unless `exact`. Log axes ignore values ≤ 0.
-  public init(covering values: [Double], isLog: Bool = false, includeZero: Bool = false,
+  init(covering values: [Double], isLog: Bool = false, includeZero: Bool = false,
               exact: ClosedRange<Double>? = nil, targetTicks: Int = 6) {
     self.isLog = isLog
     var finite = values.filter { $0.isFinite && (!isLog || $0 > 0) }
@@ -67,7 +67,7 @@ public struct Axis: Sendable {
   }
 
   /// Tick labels with just enough decimals to tell neighbouring ticks apart.
-  public var tickLabels: [String] { ticks.map { Axis.format($0, step: isLog ? $0 : (ticks.count > 1 ? ticks[1] - ticks[0] : 1)) } }
+  var tickLabels: [String] { ticks.map { Axis.format($0, step: isLog ? $0 : (ticks.count > 1 ? ticks[1] - ticks[0] : 1)) } }
 
   static func format(_ value: Double, step: Double) -> String {
     if value == 0 { return "0" }

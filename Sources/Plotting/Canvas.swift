@@ -3,7 +3,7 @@
 // clipped, never a crash.
 
 /// How text is placed relative to the point given.
-public enum TextAnchor: Sendable { case leading, center, trailing }
+enum TextAnchor: Sendable { case leading, center, trailing }
 
 /// An RGB image being drawn.
 public struct Canvas: Sendable {
@@ -44,7 +44,7 @@ public struct Canvas: Sendable {
   }
 
   /// Fills the rectangle with top-left corner (x, y), clipped to the canvas.
-  public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: Color) {
+  mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: Color) {
     let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + w), y1 = min(height, y + h)
     guard x0 < x1, y0 < y1 else { return }
     for row in y0..<y1 {
@@ -53,7 +53,7 @@ public struct Canvas: Sendable {
   }
 
   /// A rectangle outline `thickness` pixels wide, drawn inside the rectangle.
-  public mutating func strokeRect(x: Int, y: Int, width w: Int, height h: Int, color: Color, thickness: Int = 1) {
+  mutating func strokeRect(x: Int, y: Int, width w: Int, height h: Int, color: Color, thickness: Int = 1) {
     fillRect(x: x, y: y, width: w, height: thickness, color: color)
     fillRect(x: x, y: y + h - thickness, width: w, height: thickness, color: color)
     fillRect(x: x, y: y, width: thickness, height: h, color: color)
@@ -62,7 +62,7 @@ public struct Canvas: Sendable {
 
   /// A straight line by Bresenham's algorithm; `thickness` > 1 stamps a square brush at each
   /// step; `dash` > 0 draws `dash` steps on, `dash` steps off.
-  public mutating func drawLine(
+  mutating func drawLine(
     from start: (x: Int, y: Int), to end: (x: Int, y: Int), color: Color, thickness: Int = 1, dash: Int = 0
   ) {
     // Lines far outside the canvas (e.g. a huge value on a chart) are clamped to stay cheap.
@@ -89,7 +89,7 @@ public struct Canvas: Sendable {
   }
 
   /// A filled disc of radius `radius` centred at (x, y).
-  public mutating func fillCircle(x: Int, y: Int, radius: Int, color: Color) {
+  mutating func fillCircle(x: Int, y: Int, radius: Int, color: Color) {
     for dy in -radius...radius {
       for dx in -radius...radius where dx * dx + dy * dy <= radius * radius + radius {
         setPixel(x: x + dx, y: y + dy, color)
@@ -99,7 +99,7 @@ public struct Canvas: Sendable {
 
   /// Draws `text` (which may hold "\n") with its top edge at `y`; `anchor` says whether `x` is
   /// the left edge, centre or right edge of each line. `bold` doubles each stroke sideways.
-  public mutating func drawText(
+  mutating func drawText(
     _ text: String, x: Int, y: Int, color: Color = .text, scale: Int = BitmapFont.defaultScale,
     anchor: TextAnchor = .leading, bold: Bool = false
   ) {
@@ -129,7 +129,7 @@ public struct Canvas: Sendable {
 
   /// Draws one line of text rotated 90° anticlockwise (reading bottom to top), centred on
   /// (x, y) – the usual y-axis label.
-  public mutating func drawVerticalText(
+  mutating func drawVerticalText(
     _ text: String, centerX: Int, centerY: Int, color: Color = .text, scale: Int = BitmapFont.defaultScale
   ) {
     let length = BitmapFont.width(of: text, scale: scale)

@@ -13,7 +13,7 @@ public struct Color: Sendable, Equatable, Hashable {
   public static let white = Color(255, 255, 255)
   public static let black = Color(0, 0, 0)
   public static let text = Color(30, 30, 30)
-  public static let axis = Color(60, 60, 60)
+  static let axis = Color(60, 60, 60)
   public static let grid = Color(225, 225, 225)
   public static let border = Color(150, 150, 150)
   public static let good = Color(0, 130, 60)
@@ -27,7 +27,7 @@ public struct Color: Sendable, Equatable, Hashable {
   ]
 
   /// Perceived brightness 0...255 (ITU-R BT.601 weights), to pick black or white text on a cell.
-  public var luminance: Double { 0.299 * Double(red) + 0.587 * Double(green) + 0.114 * Double(blue) }
+  var luminance: Double { 0.299 * Double(red) + 0.587 * Double(green) + 0.114 * Double(blue) }
 
   /// Linear blend: `self` at t = 0, `other` at t = 1.
   public func mixed(with other: Color, _ t: Double) -> Color {
@@ -82,7 +82,7 @@ public enum ColorMap: Sendable, Equatable {
   }
 
   /// Whether data should be scaled symmetrically about zero (so 0 maps to the centre colour).
-  public var isCentredOnZero: Bool { self == .diverging }
+  var isCentredOnZero: Bool { self == .diverging }
 
   /// The colour at fraction `t` (clamped to [0, 1]; NaN shows as the lowest colour).
   public func color(atFraction t: Double) -> Color {

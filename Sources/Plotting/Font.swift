@@ -8,17 +8,17 @@
 ///
 /// Glyph encoding: one byte per row, top row first; bit 4 is the leftmost pixel, bit 0 the rightmost.
 public enum BitmapFont {
-  public static let glyphWidth = 5
-  public static let glyphHeight = 9
+  static let glyphWidth = 5
+  static let glyphHeight = 9
   /// Horizontal distance between the left edges of neighbouring characters, in font pixels.
   public static let advance = 6
   /// Vertical distance between the tops of neighbouring lines, in font pixels.
-  public static let lineHeight = 11
+  static let lineHeight = 11
   /// The default enlargement: 2 makes capitals 14 px tall, legible in a README at full size.
   public static let defaultScale = 2
 
   /// The rows of `character`'s glyph; unknown characters show as "?".
-  public static func glyph(_ character: Character) -> [UInt8] {
+  static func glyph(_ character: Character) -> [UInt8] {
     if let ascii = character.asciiValue, ascii >= 32, ascii < 127 { return BitmapFont.ascii[Int(ascii) - 32] }
     return extra[character] ?? ascii[Int(Character("?").asciiValue!) - 32]
   }

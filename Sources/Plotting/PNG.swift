@@ -69,8 +69,17 @@ public enum PNG {
     }
   }
 
+  /// The largest width or height `read` accepts.
+  public static let maximumSide = 16_384
+  /// The most pixel bytes `read` allocates (width · height · channels): 128 MiB, e.g. 8192x5461 RGB.
+  public static let maximumBytes = 128 << 20
+
   /// Reads a PNG file as grey (channels 1) if it has no colour, else as RGB (channels 3).
   /// Alpha is composited onto white; 16-bit and palette images are converted to 8-bit.
+  ///
+  /// Memory is bounded before anything is allocated: the size in the header must be at most
+  /// `maximumSide` on each side and `maximumBytes` in all, and must fit in what the file could
+  /// hold (see `checkPlausibleSize`). libpng's own defaults cap each ancillary chunk at 8 MB.
   public static func read(from path: String) throws -> Image {
     guard FileManager.default.fileExists(atPath: path) else {
       throw CNNError("cannot read \(path): file not found")
@@ -84,9 +93,17 @@ public enum PNG {
     }
     let channels = png.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1
     let (width, height) = (Int(png.width), Int(png.height))
-    guard width * height <= 1 << 28 else {
+    guard width <= maximumSide, height <= maximumSide, width * height * channels <= maximumBytes else {
       png_image_free(&png)
-      throw CNNError("cannot read \(path): \(width)x\(height) is too large for a figure")
+      throw CNNError(
+        "cannot read \(path): \(width)x\(height) pixels is too large (at most \(maximumSide) a side "
+          + "and \(maximumBytes >> 20) MiB of pixels)")
+    }
+    do {
+      try checkPlausibleSize(path: path, width: width, height: height)
+    } catch {
+      png_image_free(&png)
+      throw error
     }
     png.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
     var pixels = [UInt8](repeating: 0, count: width * height * channels)
@@ -100,6 +117,29 @@ public enum PNG {
       throw CNNError("cannot read \(path): corrupt PNG data (\(reason))")
     }
     return Image(width: width, height: height, channels: channels, pixels: pixels)
+  }
+
+  /// Refuses a header whose image cannot fit in the file: the pixel rows of a PNG are deflated,
+  /// and deflate expands at most 1032:1, so a file of B bytes holds at most about 1032·B bytes of
+  /// rows (height · (1 + width · bits per pixel / 8), the 1 being each row's filter byte).
+  /// A 25 KB file claiming 1,000,000x268 RGB is refused here instead of allocating 804 MB.
+  static func checkPlausibleSize(path: String, width: Int, height: Int) throws {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw CNNError("cannot read \(path): permission denied")
+    }
+    let head = [UInt8](handle.readData(ofLength: 33))
+    let fileSize = (try? handle.seekToEnd()).map(Int.init) ?? 0
+    try? handle.close()
+    // Signature (8), IHDR length and type (8), width, height (4 + 4), bit depth, colour type.
+    guard head.count == 33 else { throw CNNError("cannot read \(path): not a valid PNG (no IHDR)") }
+    let depth = Int(head[24])
+    let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(head[25])] ?? 4
+    let rowBytes = 1 + (width * samples * depth + 7) / 8
+    guard height * rowBytes <= 1032 * fileSize + (1 << 16) else {
+      throw CNNError(
+        "cannot read \(path): its header claims \(width)x\(height) pixels, more than a "
+          + "\(fileSize)-byte PNG can hold (damaged or malicious file)")
+    }
   }
 
   /// libpng's error text, a fixed-size C char array inside `png_image`.

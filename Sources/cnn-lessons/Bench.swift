@@ -7,7 +7,7 @@ import Benchmarks
 extension CNNLessons {
   struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Time fixed training and inference workloads and compare them with PyTorch.",
+      abstract: "Time fixed workloads (GEMM, convolutions, training, inference) and compare them with PyTorch.",
       discussion: """
         Workloads: gemm (1024³ and 2048³, 1 and 2 threads), conv (four convolution shapes and \
         max pooling, forward and forward+backward), lenet (LeNet-5, one epoch of MNIST), modern \

@@ -103,7 +103,8 @@ extension CNNLessons {
       }
       let options = RunOptions(
         outputDirectory: output, isQuick: quick, seed: seedValue, dataFolder: data, dataset: dataset)
-      let outcomes = try LessonRunner.run(LessonRunner.chapters(matching: chapters), options: options)
+      let outcomes = try LessonRunner.run(
+        LessonRunner.chapters(matching: chapters), options: options, interrupts: InterruptHandler.install())
       if !outcomes.allSatisfy(\.summary.passed) { throw ExitCode(1) }
     }
   }

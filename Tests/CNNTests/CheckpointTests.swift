@@ -83,3 +83,36 @@ func checkpointRefusals() throws {
   #expect(throws: CNNError.self) { try Checkpoint.load(into: model, from: temporaryPath("missing")) }
   #expect(throws: CNNError.self) { try Checkpoint.save(model, to: "/nonexistent-folder/x.ckpt") }
 }
+
+@Test("checkpoint header: metadata and tensor shapes read back without a model; version 1 files still load")
+func checkpointHeader() throws {
+  let path = temporaryPath("header")
+  defer { try? FileManager.default.removeItem(atPath: path) }
+  let model = try smallModel(seed: 6)
+  let metadata = ["architecture": "BatchNorm2D → Flatten → Dense(18→4)", "seed": "42", "ünïcode": "ok"]
+  try Checkpoint.save(model, to: path, metadata: metadata)
+  let header = try Checkpoint.header(at: path)
+  #expect(header.metadata == metadata)
+  #expect(header.tensors == (model.parameters + model.buffers).map { .init(name: $0.name, shape: $0.value.shape) })
+
+  // The same file in format version 1: no metadata block (version 1, then the entry count).
+  try Checkpoint.save(model, to: path)
+  var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
+  #expect(Array(bytes[8..<16]) == [2, 0, 0, 0, 0, 0, 0, 0])  // version 2, zero metadata entries
+  bytes.removeSubrange(12..<16)
+  bytes[8] = 1
+  bytes.removeLast(4)
+  Checkpoint.append(Checkpoint.checksum(bytes[...]), to: &bytes)
+  _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  #expect(try Checkpoint.header(at: path).metadata.isEmpty)
+  let reloaded = try smallModel(seed: 7)
+  try Checkpoint.load(into: reloaded, from: path)
+  #expect(snapshot(reloaded) == snapshot(model))
+
+  // A corrupt metadata length is refused with one line.
+  try Checkpoint.save(model, to: path, metadata: ["k": "v"])
+  var corrupt = [UInt8](FileManager.default.contents(atPath: path)!)
+  corrupt[16] = 0xFF  // key length 255: runs past the file's metadata
+  _ = FileManager.default.createFile(atPath: path, contents: Data(corrupt))
+  #expect(throws: CNNError.self) { try Checkpoint.header(at: path) }
+}

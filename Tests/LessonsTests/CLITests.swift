@@ -118,4 +118,34 @@ struct CLITests {
     #expect(help.status == 0)
     #expect(help.stdout.contains("Examples:") && help.stdout.contains("--quick"))
   }
+
+  @Test("--version prints the version; --dataset takes only the datasets that exist")
+  func versionAndDataset() throws {
+    let version = try execute(["--version"])
+    #expect(version.status == 0)
+    #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3,
+            "version: \(version.stdout)")
+    let folder = NSTemporaryDirectory() + "cnn-cli-\(UUID().uuidString)"
+    let bogus = try execute(["run", "1", "--quick", "--dataset", "cifar", "--output", folder])
+    #expect(bogus.exitedNormally && bogus.status != 0)
+    #expect(bogus.stderr.hasPrefix("Error: ") && bogus.stderr.contains("mnist") && bogus.stderr.contains("fashion"),
+            "stderr: \(bogus.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder), "nothing is written for a bad option")
+  }
+
+  @Test("help texts speak to a learner: no internal issue numbers")
+  func helpTexts() throws {
+    for command in [["--help"], ["run", "--help"], ["list", "--help"], ["bench", "--help"]] {
+      let help = try execute(command)
+      #expect(help.status == 0)
+      #expect(!help.stdout.lowercased().contains("issue"), "\(command): \(help.stdout)")
+    }
+  }
+
+  @Test("an unknown benchmark workload is a one-line error naming the known ones")
+  func unknownWorkload() throws {
+    let run = try execute(["bench", "gemmm"])
+    expectOneLineError(run, mentioning: "unknown workload 'gemmm'")
+    #expect(run.stderr.contains("inference"))
+  }
 }

@@ -6,27 +6,41 @@ import Foundation
 
 /// Saves and loads a model's parameters and buffers (running statistics).
 ///
-/// Format version 1, all integers little-endian UInt32:
+/// Format version 2, all integers little-endian UInt32:
 ///
 ///     "CNNCKPT1"                                  8 bytes of magic
-///     version = 1, entryCount
+///     version = 2, metadataCount
+///     metadataCount × { keyLength, key (UTF-8), valueLength, value (UTF-8) }    (keys sorted)
+///     entryCount
 ///     entryCount × { nameLength, name (UTF-8), rank, rank × dimension, count × Float32 }
 ///     CRC-32 (zlib) of every byte before it
 ///
-/// Entries come in the model's order: `parameters` then `buffers`.
+/// Entries come in the model's order: `parameters` then `buffers`. The metadata says where the
+/// weights came from (architecture, seed, recipe), so a later chapter can decide from the file
+/// alone whether it may reuse it (`Checkpoint.header(at:)`). Version 1 files (no metadata block)
+/// are still read, with empty metadata.
 public enum Checkpoint {
   static let magic = Array("CNNCKPT1".utf8)
-  static let version: UInt32 = 1
+  static let version: UInt32 = 2
 
   /// Writes `model` to `path`, through a temporary file renamed into place, so a crash mid-write
   /// never leaves a half-written checkpoint under the real name.
   /// Refuses (throws) a model holding NaN or infinite values: such weights only ever produce NaN.
-  public static func save(_ model: Layer, to path: String) throws {
+  /// `metadata` goes into the header (see `header(at:)`).
+  public static func save(_ model: Layer, to path: String, metadata: [String: String] = [:]) throws {
     if let bad = (model.parameters + model.buffers).first(where: { !$0.value.isFinite }) {
       throw CNNError("cannot save checkpoint \(path): '\(bad.name)' holds NaN or infinite values (training diverged?)")
     }
     var bytes = magic
     append(version, to: &bytes)
+    append(UInt32(metadata.count), to: &bytes)
+    for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+      for text in [key, value] {
+        let utf8 = Array(text.utf8)
+        append(UInt32(utf8.count), to: &bytes)
+        bytes += utf8
+      }
+    }
     let entries = model.parameters + model.buffers
     append(UInt32(entries.count), to: &bytes)
     for entry in entries {
@@ -54,7 +68,7 @@ public enum Checkpoint {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw CNNError("cannot read checkpoint \(path): no such file or not readable")
     }
-    let entries = try decode([UInt8](data), path: path)
+    let entries = try decode([UInt8](data), path: path).entries
     let targets = model.parameters + model.buffers
     guard entries.count == targets.count else {
       throw CNNError("checkpoint \(path) holds \(entries.count) tensors but the model has \(targets.count)")
@@ -75,6 +89,31 @@ public enum Checkpoint {
     }
   }
 
+  /// What a checkpoint says about itself, read without touching any model.
+  public struct Header: Sendable, Equatable {
+    /// Key–value pairs written by `save(_:to:metadata:)`; empty for version 1 files.
+    public let metadata: [String: String]
+    /// Every tensor's name and shape, in file order.
+    public let tensors: [Tensor]
+
+    public struct Tensor: Sendable, Equatable {
+      public let name: String
+      public let shape: [Int]
+      public init(name: String, shape: [Int]) { (self.name, self.shape) = (name, shape) }
+    }
+  }
+
+  /// The header of the checkpoint at `path`, after validating the whole file (structure and
+  /// checksum): a one-line `CNNError` when it is missing, truncated or corrupt.
+  public static func header(at path: String) throws -> Header {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CNNError("cannot read checkpoint \(path): no such file or not readable")
+    }
+    let decoded = try decode([UInt8](data), path: path)
+    return Header(metadata: decoded.metadata,
+                  tensors: decoded.entries.map { Header.Tensor(name: $0.name, shape: $0.shape) })
+  }
+
   /// One decoded entry.
   struct Entry {
     let name: String
@@ -83,7 +122,7 @@ public enum Checkpoint {
   }
 
   /// Parses and validates a whole file image; throws before returning anything partial.
-  static func decode(_ bytes: [UInt8], path: String) throws -> [Entry] {
+  static func decode(_ bytes: [UInt8], path: String) throws -> (metadata: [String: String], entries: [Entry]) {
     var reader = Reader(bytes: bytes, path: path)
     guard bytes.count >= magic.count || !magic.starts(with: bytes) else {
       throw CNNError("checkpoint \(path) is truncated: only \(bytes.count) bytes")
@@ -93,8 +132,24 @@ public enum Checkpoint {
     }
     reader.position = magic.count
     let fileVersion = try reader.uint32("the format version")
-    guard fileVersion == version else {
-      throw CNNError("checkpoint \(path) has format version \(fileVersion), this program reads version \(version)")
+    guard fileVersion == 1 || fileVersion == version else {
+      throw CNNError("checkpoint \(path) has format version \(fileVersion), this program reads versions 1 and \(version)")
+    }
+    var metadata: [String: String] = [:]
+    if fileVersion >= 2 {
+      let pairs = Int(try reader.uint32("the metadata count"))
+      for index in 0..<pairs {
+        var texts: [String] = []
+        for part in ["key", "value"] {
+          let length = Int(try reader.uint32("the \(part) length of metadata entry \(index)"))
+          let utf8 = try reader.bytes(length, "the \(part) of metadata entry \(index)")
+          guard let text = String(validating: utf8, as: UTF8.self) else {
+            throw CNNError("checkpoint \(path) is corrupt: metadata entry \(index) has an invalid \(part)")
+          }
+          texts.append(text)
+        }
+        metadata[texts[0]] = texts[1]
+      }
     }
     let count = Int(try reader.uint32("the entry count"))
     var entries: [Entry] = []
@@ -134,7 +189,7 @@ public enum Checkpoint {
     guard stored == checksum(bytes[0..<payloadEnd]) else {
       throw CNNError("checkpoint \(path) is corrupt: checksum mismatch")
     }
-    return entries
+    return (metadata, entries)
   }
 
   /// Reads little-endian fields with a bounds check on every read.

@@ -70,20 +70,7 @@ public struct Dataset: Sendable {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
       throw CNNError("Dataset.subset: index \(bad) is out of range 0..<\(count) (\(name) holds \(count) images)")
     }
-    let itemSize = images.shape.dropFirst().reduce(1, *)
-    var scalars = [Float](repeating: 0, count: indices.count * itemSize)
-    images.withUnsafeBufferPointer { source in
-      scalars.withUnsafeMutableBufferPointer { target in
-        for (row, index) in indices.enumerated() {
-          let from = UnsafeBufferPointer(rebasing: source[index * itemSize..<(index + 1) * itemSize])
-          _ = UnsafeMutableBufferPointer(rebasing: target[row * itemSize..<(row + 1) * itemSize])
-            .initialize(from: from)
-        }
-      }
-    }
-    var shape = images.shape
-    shape[0] = indices.count
-    return try Dataset(images: Tensor(shape: shape, scalars: scalars), labels: indices.map { labels[$0] },
+    return try Dataset(images: gather(images: images, indices: indices), labels: indices.map { labels[$0] },
                        name: name, classNames: classNames)
   }
 

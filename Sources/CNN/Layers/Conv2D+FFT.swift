@@ -3,13 +3,28 @@
 // large kernels; for 3x3 kernels the transforms cost more than they save (chapter 10's crossover).
 
 extension Conv2D {
-  /// The FFT grid for a convolution: powers of two at least as large as the padded input.
+  /// The FFT grid for an (height, width) input with padding P: the smallest powers of two (at
+  /// least 2) that hold the padded input, H + 2P by W + 2P.
   /// Every product below is a circular correlation or convolution on this grid; a grid as large
   /// as the padded input keeps every index we read free of wrap-around (see each formula).
-  private static func fftPlan(_ g: ConvolutionGeometry) -> FFT2D {
+  public static func fftGridSize(height: Int, width: Int, padding: Int) -> (height: Int, width: Int) {
     func powerOfTwo(atLeast value: Int) -> Int { var size = 2; while size < value { size *= 2 }; return size }
+    return (powerOfTwo(atLeast: height + 2 * padding), powerOfTwo(atLeast: width + 2 * padding))
+  }
+
+  /// The forward pass's memory: the kernels' half spectra (O, C, 2, S), and per thread the
+  /// input's spectra (C, 2, S), one accumulator (2, S) and one grid F x F′, where S = F · (F′/2 + 1)
+  /// is the size of a half spectrum.
+  static func fftForwardScratch(_ g: ConvolutionGeometry) -> (kernelSpectra: Int, perThread: [Int]) {
+    let grid = fftGridSize(height: g.h, width: g.w, padding: g.p)
+    let spectrum = grid.height * (grid.width / 2 + 1)
+    return (g.o * g.c * 2 * spectrum, [g.c * 2 * spectrum, 2 * spectrum, grid.height * grid.width])
+  }
+
+  private static func fftPlan(_ g: ConvolutionGeometry) -> FFT2D {
+    let grid = fftGridSize(height: g.h, width: g.w, padding: g.p)
     do {
-      return try FFT2D(height: powerOfTwo(atLeast: g.h + 2 * g.p), width: powerOfTwo(atLeast: g.w + 2 * g.p))
+      return try FFT2D(height: grid.height, width: grid.width)
     } catch { preconditionFailure("Conv2D FFT plan: \(error)") }
   }
 
@@ -99,9 +114,10 @@ extension Conv2D {
           let w = UncheckedSendable(kernelBuffer.baseAddress!)
           let out = UncheckedSendable(outputBuffer.baseAddress!)
           forEachStripe(of: g.n, threadCount: kernelThreadCount) { images, _ in
-            let inputSpectra = UnsafeMutablePointer<Float>.allocate(capacity: g.c * 2 * spectrum)
-            let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: 2 * spectrum)
-            let grid = UnsafeMutablePointer<Float>.allocate(capacity: plan.height * plan.width)
+            let counts = fftForwardScratch(g).perThread
+            let inputSpectra = UnsafeMutablePointer<Float>.allocate(capacity: counts[0])
+            let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: counts[1])
+            let grid = UnsafeMutablePointer<Float>.allocate(capacity: counts[2])
             defer { inputSpectra.deallocate(); accumulator.deallocate(); grid.deallocate() }
             for n in images {
               for c in 0..<g.c {

@@ -128,6 +128,12 @@ extension Conv2D {
   /// Whether the image itself already is its column matrix (1x1 kernel, stride 1, no padding).
   private static func columnsAreImage(_ g: ConvolutionGeometry) -> Bool { g.k == 1 && g.s == 1 && g.p == 0 }
 
+  /// The forward pass's per-thread buffer: one image's column matrix (C·K·K, H′·W′), or nothing
+  /// when the columns are the image itself.
+  static func im2colForwardScratch(_ g: ConvolutionGeometry) -> [Int] {
+    [columnsAreImage(g) ? 0 : g.c * g.k * g.k * g.outH * g.outW]
+  }
+
   /// Convolution by im2col + GEMM, one image at a time, the batch split over two threads.
   ///
   ///     output[n] (O, H′·W′) = weight (O, C·K·K) · im2col(input[n]) (C·K·K, H′·W′) + bias
@@ -150,13 +156,11 @@ extension Conv2D {
     var output = Tensor(unfilled: g.outputShape)
     let rows = g.c * g.k * g.k, spatial = g.outH * g.outW
     // Two threads over the batch; a single image instead gives both threads to its GEMM.
-    let batchThreads = g.n >= 2 ? kernelThreadCount : 1
+    let batchThreads = forwardBatchThreads(g)
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
     let biasValues = bias?.scalars
     let scratch = workspace ?? ConvolutionWorkspace()
-    scratch.prepare(threadCount: batchThreads) { (slot: Im2colScratch) in
-      slot == .columns && !columnsAreImage(g) ? rows * spatial : 0
-    }
+    scratch.prepare(threadCount: batchThreads, counts: im2colForwardScratch(g))
     input.withUnsafeBufferPointer { inputBuffer in
       weight.withUnsafeBufferPointer { weightBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in

@@ -63,10 +63,12 @@ public enum Winograd {
   private static let zeroTile = [[Float]](repeating: [0, 0, 0, 0], count: 4)
   private static let zeroKernel = [[Float]](repeating: [0, 0, 0], count: 3)
 
-  private static func multiply(_ a: [[Float]], _ b: [[Float]]) -> [[Float]] {
+  /// The matrix product a · b of small matrices stored as rows (a: m x k, b: k x n).
+  public static func multiply(_ a: [[Float]], _ b: [[Float]]) -> [[Float]] {
     a.map { row in (0..<b[0].count).map { j in zip(row, b).reduce(0) { $0 + $1.0 * $1.1[j] } } }
   }
-  private static func transposed(_ a: [[Float]]) -> [[Float]] {
+  /// The transpose of a small matrix stored as rows.
+  public static func transposed(_ a: [[Float]]) -> [[Float]] {
     (0..<a[0].count).map { j in a.map { $0[j] } }
   }
 }
@@ -103,11 +105,10 @@ extension Conv2D {
     let biasValues = bias?.scalars ?? [Float](repeating: 0, count: g.o)
     // The 2x2 output tiles cover every output pixel, each written once: no zero-filling needed.
     var output = Tensor(unfilled: g.outputShape)
-    // Two threads over the batch; a single image instead gives both threads to its 16 GEMMs.
-    let batchThreads = g.n >= 2 ? kernelThreadCount : 1
+    let batchThreads = forwardBatchThreads(g)
     let gemmThreads = batchThreads == 1 ? kernelThreadCount : 1
     let scratch = workspace ?? ConvolutionWorkspace()
-    scratch.prepare(threadCount: batchThreads) { (slot: WinogradScratch) in slot.count(g, tiling) }
+    scratch.prepare(threadCount: batchThreads, counts: winogradForwardScratch(g))
     input.withUnsafeBufferPointer { inputBuffer in
       transformedKernels.withUnsafeBufferPointer { kernelBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in

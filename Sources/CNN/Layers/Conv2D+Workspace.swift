@@ -37,6 +37,9 @@ final class ConvolutionWorkspace: @unchecked Sendable {
     }
   }
 
+  /// Floats held in all buffers of all threads (what `Conv2D.forwardWorkspaceCount` predicts).
+  var floatCount: Int { capacities.joined().reduce(0, +) }
+
   /// The buffer `slot` of `thread`, valid after `prepare` covered them.
   func buffer(_ slot: Int, thread: Int) -> UnsafeMutablePointer<Float> { buffers[thread][slot] }
 }
@@ -60,5 +63,49 @@ extension ConvolutionWorkspace {
   func buffer<Slot: RawRepresentable>(_ slot: Slot, thread: Int) -> UnsafeMutablePointer<Float>
   where Slot.RawValue == Int {
     buffer(slot.rawValue, thread: thread)
+  }
+}
+
+// MARK: - How much scratch each algorithm's forward pass takes
+
+extension Conv2D {
+  /// The scratch memory, in Floats, that one forward pass of `algorithm` allocates beyond its
+  /// input, weight and output, for an input of shape (N, C, H, W) and a weight (O, C, K, K); nil
+  /// where the algorithm does not apply (Winograd away from 3x3 at stride 1). `.automatic` counts
+  /// the algorithm it would choose. The forward functions size their buffers with the same
+  /// helpers, so a page that quotes this number cannot disagree with the kernel it describes.
+  public static func forwardWorkspaceCount(
+    _ algorithm: ConvolutionAlgorithm, input: [Int], weight: [Int], stride: Int, padding: Int
+  ) throws -> Int? {
+    let g = try ConvolutionGeometry(input: input, weight: weight, bias: nil, stride: stride, padding: padding)
+    switch algorithm {
+    case .automatic:
+      let chosen = automaticAlgorithm(
+        inChannels: g.c, outChannels: g.o, kernelSize: g.k, stride: g.s, height: g.h, width: g.w)
+      return try forwardWorkspaceCount(chosen, input: input, weight: weight, stride: stride, padding: padding)
+    case .direct:
+      return 0
+    case .im2col:
+      return forwardBatchThreads(g) * im2colForwardScratch(g).reduce(0, +)
+    case .winograd:
+      guard winogradApplies(kernelSize: g.k, stride: g.s) else { return nil }
+      return 16 * g.o * g.c + forwardBatchThreads(g) * winogradForwardScratch(g).reduce(0, +)
+    case .fft:
+      let scratch = fftForwardScratch(g)
+      return scratch.kernelSpectra + min(kernelThreadCount, g.n) * scratch.perThread.reduce(0, +)
+    }
+  }
+
+  /// Threads the im2col and Winograd forward passes split the batch over: two for a batch of two
+  /// or more; a single image gives both threads to its GEMMs instead.
+  static func forwardBatchThreads(_ g: ConvolutionGeometry) -> Int { g.n >= 2 ? kernelThreadCount : 1 }
+
+  /// Winograd's per-thread buffers: the zero-padded image (C, P, P′), the transformed tiles
+  /// V (16, C, tiles) and the products M (16, O, tiles), with ⌈H′/2⌉ x ⌈W′/2⌉ tiles and the image
+  /// padded to 2 · tiles + 2 on each side so that every 4x4 tile lies inside it.
+  /// In `WinogradScratch`'s slot order.
+  static func winogradForwardScratch(_ g: ConvolutionGeometry) -> [Int] {
+    let tiling = WinogradTiling(g)
+    return WinogradScratch.allCases.map { $0.count(g, tiling) }
   }
 }

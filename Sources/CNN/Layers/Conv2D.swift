@@ -121,19 +121,9 @@ public final class Conv2D: Layer {
     _ = try outputSize(height: input.shape[2], width: input.shape[3])
     let chosen = resolvedAlgorithm(height: input.shape[2], width: input.shape[3])
     let b: Tensor? = usesBias ? bias.value : nil
-    let output: Tensor
-    switch chosen {
-    case .direct:
-      output = try Conv2D.directForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
-    case .im2col, .automatic:
-      output = try Conv2D.im2colForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding,
-                                        workspace: workspace)
-    case .winograd:
-      output = try Conv2D.winogradForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding,
-                                          workspace: workspace)
-    case .fft:
-      output = try Conv2D.fftForward(input: input, weight: weight.value, bias: b, stride: stride, padding: padding)
-    }
+    let output = try Conv2D.forward(
+      input: input, weight: weight.value, bias: b, stride: stride, padding: padding, algorithm: chosen,
+      workspace: workspace)
     cache = mode == .training ? Cache(input: input, algorithm: chosen) : nil
     return output
   }
@@ -154,19 +144,9 @@ public final class Conv2D: Layer {
     let inputShape = cache.input.shape
     let size = try outputSize(height: inputShape[2], width: inputShape[3])
     try checkGradientShape(gradOutput, expected: [inputShape[0], outChannels, size.height, size.width], layer: summary)
-    let result: (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor)
-    switch cache.algorithm {
-    case .direct:
-      result = try Conv2D.directBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
-    case .im2col, .automatic:
-      result = try Conv2D.im2colBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
-                                     computesGradInput: needsInputGradient, workspace: workspace)
-    case .winograd:
-      result = try Conv2D.winogradBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
-                                       workspace: workspace)
-    case .fft:
-      result = try Conv2D.fftBackward(gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding)
-    }
+    let result = try Conv2D.backward(
+      gradOutput: gradOutput, input: cache.input, weight: weight.value, stride: stride, padding: padding,
+      algorithm: cache.algorithm, computesGradInput: needsInputGradient, workspace: workspace)
     weight.grad.add(result.gradWeight)
     if usesBias { bias.grad.add(result.gradBias) }
     return result.gradInput
@@ -210,6 +190,74 @@ extension Conv2D {
       return .winograd
     }
     return .im2col
+  }
+
+  /// The forward pass by `algorithm`, the switch a layer's `forward` runs; `.automatic` runs what
+  /// `automaticAlgorithm` picks for these shapes. Shapes as `directForward`; Winograd throws where
+  /// it does not apply.
+  public static func forward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm
+  ) throws -> Tensor {
+    try forward(input: input, weight: weight, bias: bias, stride: stride, padding: padding, algorithm: algorithm,
+                workspace: nil)
+  }
+
+  static func forward(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm,
+    workspace: ConvolutionWorkspace?
+  ) throws -> Tensor {
+    switch resolved(algorithm, input: input.shape, weight: weight.shape, stride: stride) {
+    case .direct:
+      return try directForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
+    case .im2col, .automatic:
+      return try im2colForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                               workspace: workspace)
+    case .winograd:
+      return try winogradForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                 workspace: workspace)
+    case .fft:
+      return try fftForward(input: input, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+  }
+
+  /// The gradients by `algorithm`, the switch a layer's `backward` runs; `.automatic` as in
+  /// `forward(input:weight:bias:stride:padding:algorithm:)`. Shapes as `directBackward`.
+  public static func backward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    try backward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                 algorithm: algorithm, computesGradInput: true, workspace: nil)
+  }
+
+  /// As above; without `computesGradInput` the im2col path skips gradInput (returned as zeros).
+  static func backward(
+    gradOutput: Tensor, input: Tensor, weight: Tensor, stride: Int, padding: Int, algorithm: ConvolutionAlgorithm,
+    computesGradInput: Bool, workspace: ConvolutionWorkspace?
+  ) throws -> (gradInput: Tensor, gradWeight: Tensor, gradBias: Tensor) {
+    switch resolved(algorithm, input: input.shape, weight: weight.shape, stride: stride) {
+    case .direct:
+      return try directBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+    case .im2col, .automatic:
+      return try im2colBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                                computesGradInput: computesGradInput, workspace: workspace)
+    case .winograd:
+      return try winogradBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding,
+                                  workspace: workspace)
+    case .fft:
+      return try fftBackward(gradOutput: gradOutput, input: input, weight: weight, stride: stride, padding: padding)
+    }
+  }
+
+  /// `.automatic` replaced by `automaticAlgorithm`'s choice for an (N, C, H, W) input and an
+  /// (O, C, K, K) weight (shapes the caller has checked or the algorithm will check); any other
+  /// algorithm unchanged.
+  private static func resolved(
+    _ algorithm: ConvolutionAlgorithm, input: [Int], weight: [Int], stride: Int
+  ) -> ConvolutionAlgorithm {
+    guard algorithm == .automatic, input.count == 4, weight.count == 4 else { return algorithm }
+    return automaticAlgorithm(
+      inChannels: weight[1], outChannels: weight[0], kernelSize: weight[2], stride: stride,
+      height: input[2], width: input[3])
   }
 
   /// The smallest kernel for which `.automatic` picks FFT convolution (measured crossover).

@@ -8,32 +8,19 @@ import Foundation
 ///
 /// Shapes: any → the same shape.
 public final class Sigmoid: Layer {
-  /// What backward needs: the output σ, since σ′ = σ(1 − σ) needs nothing else.
-  struct Cache { let output: Tensor }
-  private var cache: Cache?
+  /// Keeps the output for backward.
+  private var activation = ActivationByOutput()
 
   public init() {}
 
   public func forward(_ input: Tensor, mode: Mode) throws -> Tensor {
-    var output = input
-    output.withUnsafeMutableBufferPointer { y in
-      for i in 0..<y.count { y[i] = 1 / (1 + expf(-y[i])) }  // e^(−x) → ∞ gives 0, no NaN
-    }
-    cache = mode == .training ? Cache(output: output) : nil
-    return output
+    // e^(−x) → ∞ gives 1 / ∞ = 0, no NaN.
+    activation.forward(input, mode: mode) { x in 1 / (1 + expf(-x)) }
   }
 
   //   gradInput = gradOutput · σ · (1 − σ)
 
   public func backward(_ gradOutput: Tensor) throws -> Tensor {
-    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
-    try checkGradientShape(gradOutput, expected: cache.output.shape, layer: summary)
-    var gradInput = gradOutput
-    gradInput.withUnsafeMutableBufferPointer { g in
-      cache.output.withUnsafeBufferPointer { s in
-        for i in 0..<g.count { g[i] *= s[i] * (1 - s[i]) }
-      }
-    }
-    return gradInput
+    try activation.backward(gradOutput, layer: summary) { s in s * (1 - s) }
   }
 }

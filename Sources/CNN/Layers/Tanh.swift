@@ -8,32 +8,18 @@ import Foundation
 ///
 /// Shapes: any → the same shape.
 public final class Tanh: Layer {
-  /// What backward needs: the output, since tanh′ = 1 − tanh² needs nothing else.
-  struct Cache { let output: Tensor }
-  private var cache: Cache?
+  /// Keeps the output for backward.
+  private var activation = ActivationByOutput()
 
   public init() {}
 
   public func forward(_ input: Tensor, mode: Mode) throws -> Tensor {
-    var output = input
-    output.withUnsafeMutableBufferPointer { y in
-      for i in 0..<y.count { y[i] = tanhf(y[i]) }
-    }
-    cache = mode == .training ? Cache(output: output) : nil
-    return output
+    activation.forward(input, mode: mode) { x in tanhf(x) }
   }
 
   //   gradInput = gradOutput · (1 − output²)
 
   public func backward(_ gradOutput: Tensor) throws -> Tensor {
-    guard let cache else { throw CNNError.backwardWithoutForward(summary) }
-    try checkGradientShape(gradOutput, expected: cache.output.shape, layer: summary)
-    var gradInput = gradOutput
-    gradInput.withUnsafeMutableBufferPointer { g in
-      cache.output.withUnsafeBufferPointer { t in
-        for i in 0..<g.count { g[i] *= 1 - t[i] * t[i] }
-      }
-    }
-    return gradInput
+    try activation.backward(gradOutput, layer: summary) { t in 1 - t * t }
   }
 }

@@ -27,10 +27,11 @@ public func naiveGemm(
   }
 }
 
-/// C = op(A) · op(B) (+ C when `accumulate`), on arrays. See `naiveGemm` for the shapes.
+/// C = op(A) · op(B) (+ C when `accumulate`), on arrays. See `naiveGemm` for the shapes and the
+/// pointer version below for `maxThreads`.
 public func gemm(
   transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-  a: [Float], b: [Float], c: inout [Float], accumulate: Bool
+  a: [Float], b: [Float], c: inout [Float], accumulate: Bool, maxThreads: Int = 2
 ) {
   guard a.count >= m * k && b.count >= k * n && c.count >= m * n else { fatalError("gemm: buffers too small") }
   a.withUnsafeBufferPointer { a in
@@ -38,7 +39,8 @@ public func gemm(
       c.withUnsafeMutableBufferPointer { c in
         gemm(
           transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-          a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, accumulate: accumulate)
+          a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, accumulate: accumulate,
+          maxThreads: maxThreads)
       }
     }
   }

@@ -9,6 +9,10 @@ public final class Trainer {
   public let optimizer: Optimizer
   public let batchSize: Int
   public let seed: UInt64
+  /// When set, the optimizer's learning rate is `schedule.rate(atStep: stepCount)` at every step.
+  public var schedule: (any LearningRateSchedule)?
+  /// Optimizer steps taken so far (the schedule's t).
+  public private(set) var stepCount = 0
 
   /// What one epoch measured.
   public struct EpochResult: Sendable {
@@ -30,13 +34,17 @@ public final class Trainer {
     }
   }
 
-  /// `seed` fixes the shuffling of every epoch. Throws a `CNNError` for a batch size below 1.
-  public init(model: Layer, optimizer: Optimizer, batchSize: Int, seed: UInt64) throws {
+  /// `seed` fixes the shuffling of every epoch; `schedule`, when given, sets the optimizer's
+  /// learning rate before every step. Throws a `CNNError` for a batch size below 1.
+  public init(
+    model: Layer, optimizer: Optimizer, batchSize: Int, seed: UInt64, schedule: (any LearningRateSchedule)? = nil
+  ) throws {
     guard batchSize >= 1 else { throw CNNError("Trainer: batchSize must be at least 1, got \(batchSize)") }
     self.model = model
     self.optimizer = optimizer
     self.batchSize = batchSize
     self.seed = seed
+    self.schedule = schedule
   }
 
   /// One optimizer step on one batch; returns the batch loss and logits.
@@ -52,7 +60,9 @@ public final class Trainer {
     if !loss.isFinite { throw Trainer.nonFiniteError(images: images, model: model, what: "the loss") }
     // The images need no gradient: the first layer may skip computing it (a convolution does).
     _ = try model.backward(gradLogits, needsInputGradient: false)
+    if let schedule { optimizer.learningRate = schedule.rate(atStep: stepCount) }
     optimizer.step()
+    stepCount += 1
     return (loss, logits)
   }
 

@@ -298,6 +298,94 @@ def optimizer_tiny_case(g):
     })
 
 
+def optimizer_family_case():
+    """Five steps of every optimizer chapter 11 races, RMSProp's variants and AdamW, on one problem."""
+    g = torch.Generator().manual_seed(SEED + 11)
+    x = randn(g, 8, 3)
+    target = randn(g, 8, 2)
+    weight0 = randn(g, 2, 3, scale=0.5)
+    bias0 = randn(g, 2, scale=0.1)
+    configs = [
+        ("sgd", "SGD", dict(lr=0.1)),
+        ("momentum", "SGD", dict(lr=0.1, momentum=0.9)),
+        ("nesterov", "SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+        ("rmsprop", "RMSprop", dict(lr=0.01)),
+        ("rmsprop-momentum", "RMSprop", dict(lr=0.01, momentum=0.9)),
+        ("rmsprop-centered", "RMSprop", dict(lr=0.01, centered=True)),
+        ("rmsprop-all", "RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-6, momentum=0.5, centered=True, weight_decay=0.1)),
+        ("adam", "Adam", dict(lr=0.1)),
+        ("adamw", "AdamW", dict(lr=0.1, weight_decay=0.1)),
+        ("adamw-strong", "AdamW", dict(lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=1.0)),
+    ]
+    runs = []
+    for name, kind, options in configs:
+        weight = weight0.clone().requires_grad_()
+        bias = bias0.clone().requires_grad_()
+        optimizer = getattr(torch.optim, kind)([weight, bias], **options)
+        losses, weights, biases = [], [], []
+        for _ in range(5):
+            optimizer.zero_grad()
+            loss = F.mse_loss(F.linear(x, weight, bias), target)
+            loss.backward()
+            losses.append(number(loss.item()))
+            optimizer.step()
+            weights.append(tensor(weight))
+            biases.append(tensor(bias))
+        group = optimizer.param_groups[0]
+        settings = {key: group[key] for key in ("lr", "weight_decay", "momentum", "nesterov", "alpha", "eps",
+                                                "centered") if key in group}
+        if "betas" in group:
+            settings["beta1"], settings["beta2"] = group["betas"]
+        runs.append({
+            "name": name, "description": f"torch.optim.{kind}({', '.join(f'{k}={v}' for k, v in options.items())})",
+            "settings": settings, "losses": losses, "weights": weights, "biases": biases,
+        })
+    write("optimizers_family", "Dense(3->2) fit to random targets with F.mse_loss (mean), five steps per run from "
+          "the same initial parameters; losses[i] is computed before step i, weights[i]/biases[i] right after it. "
+          "settings are the optimizer's param_group after construction (defaults filled in).", {
+        "input": tensor(x), "target": tensor(target), "weight": tensor(weight0), "bias": tensor(bias0),
+        "runs": runs,
+    })
+
+
+def schedule_case():
+    """The learning rate of each step under torch.optim.lr_scheduler, for the four schedules of chapter 11."""
+    total, base = 100, 0.1
+
+    def rates(make):
+        parameter = torch.zeros(1, requires_grad=True)
+        optimizer = torch.optim.SGD([parameter], lr=base, momentum=0.9)
+        scheduler = make(optimizer)
+        out = []
+        for _ in range(total):
+            out.append(number(scheduler.get_last_lr()[0]))
+            optimizer.step()
+            scheduler.step()
+        return out
+
+    sched = torch.optim.lr_scheduler
+    warmup, start_factor, minimum = 10, 0.01, 0.001
+    write("lr_schedules", f"Learning rate of steps 0..{total - 1} (get_last_lr() before each optimizer step) for SGD "
+          f"with base rate {base}. constant: no scheduler. step: StepLR(step_size=30, gamma=0.1). warmupCosine: "
+          f"SequentialLR([LinearLR(start_factor={start_factor}, total_iters={warmup}), CosineAnnealingLR(T_max="
+          f"{total - warmup}, eta_min={minimum})], milestones=[{warmup}]). oneCycle: OneCycleLR(max_lr={base}, "
+          f"total_steps={total}, pct_start=0.3, anneal_strategy='cos', div_factor=25, final_div_factor=1e4, "
+          "cycle_momentum=False).", {
+        "baseRate": number(base), "totalSteps": total,
+        "step": {"stepSize": 30, "factor": number(0.1), "rates": rates(lambda o: sched.StepLR(o, step_size=30, gamma=0.1))},
+        "warmupCosine": {
+            "warmupSteps": warmup, "startFactor": number(start_factor), "finalRate": number(minimum),
+            "rates": rates(lambda o: sched.SequentialLR(o, [
+                sched.LinearLR(o, start_factor=start_factor, end_factor=1.0, total_iters=warmup),
+                sched.CosineAnnealingLR(o, T_max=total - warmup, eta_min=minimum)], milestones=[warmup]))},
+        "oneCycle": {
+            "warmupFraction": number(0.3), "divFactor": number(25), "finalDivFactor": number(1e4),
+            "rates": rates(lambda o: sched.OneCycleLR(o, max_lr=base, total_steps=total, pct_start=0.3,
+                                                       anneal_strategy="cos", div_factor=25, final_div_factor=1e4,
+                                                       cycle_momentum=False))},
+    })
+
+
 # ---------------------------------------------------------------------------------------------
 # LeNet-5 training trace: 10 SGD-momentum steps and 10 Adam steps on the first 32 MNIST images.
 
@@ -395,6 +483,14 @@ def lenet_trace():
 
 
 def main():
+    import sys
+    if len(sys.argv) > 1:
+        # `make_fixtures.py optimizers_family lr_schedules`: only the named cases (each of these two
+        # has its own generator, so the other fixtures stay as they are).
+        cases = {"optimizers_family": optimizer_family_case, "lr_schedules": schedule_case}
+        for name in sys.argv[1:]:
+            cases[name]()
+        return
     torch.manual_seed(SEED)
     g = torch.Generator().manual_seed(SEED)
     convolution_cases(g)
@@ -404,6 +500,8 @@ def main():
     cross_entropy_cases(g)
     mse_case(g)
     optimizer_tiny_case(g)
+    optimizer_family_case()
+    schedule_case()
     lenet_trace()
     total = sum(os.path.getsize(os.path.join(HERE, f)) for f in os.listdir(HERE) if f.endswith(".json"))
     print(f"total {total} bytes")
