@@ -62,8 +62,8 @@ struct ConvolutionByHand: Chapter {
     // Step 2: convolution proper flips the kernel.
     page.step("Convolution is cross-correlation with the kernel turned 180°")
     page.prose("""
-      The mathematicians' convolution runs the kernel backwards: $(X * W)[y, x] = \\sum_{i,j}
-      X[y - i, x - j]\\, W[i, j]$. Re-indexing shows it is the cross-correlation with $W$ rotated by
+      The mathematicians' convolution runs the kernel backwards:
+      $(X * W)[y, x] = \\sum_{i,j} X[y - i, x - j]\\, W[i, j]$. Re-indexing shows it is the cross-correlation with $W$ rotated by
       180° (flipped up–down and left–right). Networks learn their kernels, so the flip does not
       matter for what they can represent; it matters in chapter 6, where the backward pass of a
       cross-correlation turns out to be a true convolution.

@@ -360,8 +360,8 @@ struct FastConvolution: Chapter {
     page.number("worst relative error, backward", worstBackward, format: .scientific(2), key: "im2col_backward_error")
     page.prose("""
       Random batch, channel, kernel, stride, padding and image sizes (odd sizes and strides that do
-      not divide evenly included). Errors are $\\max |\\text{fast} - \\text{direct}| / \\max
-      |\\text{direct}|$. Both sides add the same products in a different order; with at most a few
+      not divide evenly included). Errors are
+      $\\max |\\text{fast} - \\text{direct}| / \\max |\\text{direct}|$. Both sides add the same products in a different order; with at most a few
       hundred terms per sum, Float rounding ($2^{-24} \\approx 6 \\cdot 10^{-8}$ per operation)
       stays near $10^{-6}$, so the tolerance $10^{-5}$ leaves room without hiding a wrong index,
       which would give errors of order 1.

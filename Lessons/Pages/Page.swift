@@ -171,8 +171,16 @@ public final class Page {
   /// Records a check; prints PASS or FAIL. A failure does not stop the chapter but fails the run.
   public func check(_ name: String, value: Double, threshold: Double?, rule: String, passed: Bool) {
     checks.append(CheckResult(name: name, value: value, threshold: threshold, rule: rule, passed: passed))
-    let valueText = NumberFormat.automatic.string(value)
+    let valueText = Page.valueText(value, rule: rule)
     console.line("    \(passed ? "PASS" : "FAIL")  \(name): \(valueText) (\(rule))")
+  }
+
+  /// The rule of a yes/no check; its value is 1 for yes and 0 for no (in results.json).
+  public static let booleanRule = "expected yes"
+
+  /// A check's value as the page and console show it: "yes"/"no" for a yes/no check.
+  static func valueText(_ value: Double, rule: String) -> String {
+    rule == booleanRule ? (value == 1 ? "yes" : "no") : NumberFormat.automatic.string(value)
   }
 
   /// Passes when `value < threshold` (and is a number).
@@ -214,7 +222,7 @@ public final class Page {
 
   /// A true/false check (value 1 or 0, threshold 1).
   public func check(_ name: String, _ condition: Bool) {
-    check(name, value: condition ? 1 : 0, threshold: 1, rule: "holds", passed: condition)
+    check(name, value: condition ? 1 : 0, threshold: 1, rule: Page.booleanRule, passed: condition)
   }
 
   /// Whether every check so far passed.
@@ -269,7 +277,7 @@ public final class Page {
       lines.append(Markdown.table(
         headers: ["Check", "Measured", "Rule", "Result"],
         rows: checks.map {
-          [$0.name, NumberFormat.automatic.string($0.value), $0.rule, $0.passed ? "✅ pass" : "❌ FAIL"]
+          [$0.name, Page.valueText($0.value, rule: $0.rule), $0.rule, $0.passed ? "✅ pass" : "❌ FAIL"]
         }))
       lines.append("")
     }

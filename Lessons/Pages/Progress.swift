@@ -76,7 +76,7 @@ public final class Progress {
     let elapsed = elapsedSeconds
     let rate = Double(completed) / max(elapsed, 1e-9)
     let text = "    \(label): \(groupedInteger(completed)) \(unit) in \(NumberFormat.seconds.string(elapsed))"
-      + " (\(groupedInteger(Int(rate))) \(unit)/s)" + (status.isEmpty ? "" : "  \(status)")
+      + " (\(Progress.rateText(rate)) \(unit)/s)" + (status.isEmpty ? "" : "  \(status)")
     if console.isTerminal { console.redraw(text); console.line("") } else { console.line(text) }
   }
 
@@ -88,8 +88,13 @@ public final class Progress {
     let elapsed = elapsedSeconds
     let rate = Double(completed) / max(elapsed, 1e-9)
     let remaining = rate > 0 ? Double(total - completed) / rate : 0
-    return "    \(label) [\(bar)] \(Int(fraction * 100))%  \(groupedInteger(Int(rate))) \(unit)/s"
+    return "    \(label) [\(bar)] \(Int(fraction * 100))%  \(Progress.rateText(rate)) \(unit)/s"
       + "  \(clock(remaining)) left" + (status.isEmpty ? "" : "  \(status)")
+  }
+
+  /// A rate as a reader wants it: whole and grouped from 10 up, two significant digits below.
+  static func rateText(_ rate: Double) -> String {
+    rate >= 10 ? groupedInteger(Int(rate)) : String(format: "%.2g", rate)
   }
 
   private func clock(_ seconds: Double) -> String {

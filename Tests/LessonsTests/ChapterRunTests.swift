@@ -47,6 +47,22 @@ func shownImages(in markdown: String) -> [(file: String, width: Int?)] {
   return images
 }
 
+/// Lines of a page where inline math `$…$` opens and does not close (it crosses a line break,
+/// which code hosts do not render). Display math `$$…$$` and code spans are skipped.
+func inlineMathCrossingLines(in markdown: String) -> [String] {
+  var inFence = false
+  var broken: [String] = []
+  for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+    if line.hasPrefix("```") { inFence.toggle(); continue }
+    guard !inFence else { continue }
+    var text = line.replacingOccurrences(of: "$$", with: "").replacingOccurrences(of: "\\$", with: "")
+    text = text.split(separator: "`", omittingEmptySubsequences: false).enumerated()
+      .filter { $0.offset % 2 == 0 }.map(\.element).joined()
+    if text.filter({ $0 == "$" }).count % 2 == 1 { broken.append(String(line)) }
+  }
+  return broken
+}
+
 /// The chapters run by the tests share one cache (one dataset load) and one output folder, so
 /// chapters that reuse chapter 8's checkpoint exercise that path too.
 @Suite("Chapters run in quick mode", .serialized)
@@ -94,6 +110,9 @@ struct ChapterRunTests {
       let displayed = shownWidth ?? image.width
       #expect(displayed <= 1000, "chapter \(number): \(file) is shown \(displayed) px wide")
     }
+    #expect(inlineMathCrossingLines(in: readme).isEmpty,
+            "chapter \(number): inline math crosses a line break: \(inlineMathCrossingLines(in: readme))")
+    #expect(!readme.contains("| holds |"), "chapter \(number): a yes/no check shows as a number")
     #expect(outcome.summary.clippedText.isEmpty,
             "chapter \(number): text drawn outside the canvas in \(outcome.summary.clippedText)")
 
@@ -147,6 +166,20 @@ struct RunnerTests {
     #expect(read.seconds == summary.seconds)
     let index = ChapterIndex.entries(in: page.options.outputDirectory)
     #expect(index.map(\.number) == [99] && index.first?.checksPassed == 1)
+  }
+
+  @Test("page lints: inline math split over lines is found; yes/no checks read yes/no; slow rates keep digits")
+  func pageLints() throws {
+    #expect(inlineMathCrossingLines(in: "a $x +\ny$ b\n$$\nz\n$$\n`$` and $w$").count == 2)
+    #expect(inlineMathCrossingLines(in: "a $x + y$ b, `echo $HOME`\n$$\nz = 1\n$$").isEmpty)
+    let page = try Page(number: 97, slug: "lints", title: "Lints",
+                        options: RunOptions(outputDirectory: try temporaryFolder("lints"), isQuiet: true))
+    page.check("it holds", true)
+    page.check("it fails", false)
+    try page.write(error: nil)
+    let readme = try String(contentsOfFile: page.directory + "/README.md", encoding: .utf8)
+    #expect(readme.contains("| it holds | yes | expected yes |") && readme.contains("| it fails | no | expected yes |"))
+    #expect(Progress.rateText(0.42) == "0.42" && Progress.rateText(3) == "3" && Progress.rateText(12_345.6) == "12,345")
   }
 
   @Test("results.json: every key once, sorted, and a number recorded twice keeps its last value")
