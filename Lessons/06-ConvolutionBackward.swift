@@ -89,13 +89,18 @@ struct ConvolutionBackward: Chapter {
     var rows: [[String]] = []
     var worst: Float = 0
     var checkGenerator = page.generator(stream: 60)
+    // Convolution is linear in the input, the weight and the bias, so the centred difference is
+    // exact for any step: a large step only shrinks Float32 rounding relative to the difference.
+    // With the default step (1e-2) that rounding reached 1.24e-2 for seed 18 (quick), above the
+    // tolerance; the library's Conv2D tests use 0.1 for the same reason.
+    let linearCheckStep: Float = 0.1
     for stride in [1, 2] {
       for padding in [0, 1, 2] {
         for channels in [1, 3] {
           let layer = try Conv2D(inChannels: channels, outChannels: 2, kernelSize: 3, stride: stride,
                              padding: padding, algorithm: .direct, using: &checkGenerator)
           let input = Tensor(randomNormal: [2, channels, 6, 7], using: &checkGenerator)
-          let report = try gradientCheck(layer, input: input, seed: page.seed)
+          let report = try gradientCheck(layer, input: input, seed: page.seed, step: linearCheckStep)
           worst = max(worst, report.maxRelativeError)
           rows.append(["\(stride)", "\(padding)", "\(channels)"]
             + report.comparisons.map { formatted($0.maxRelativeError, .scientific(1)) })
@@ -106,9 +111,10 @@ struct ConvolutionBackward: Chapter {
     page.number("worst relative error over 12 configurations", worst, format: .scientific(2), key: "max_relative_error")
     page.prose("""
       \(rows.count) configurations (inputs 6x7, so odd sizes and strides that do not divide evenly are
-      covered), every input, weight and bias element perturbed by $\\pm h$. Convolution is linear
-      in each argument, so the centred difference is exact up to Float rounding: the worst relative
-      error is \(formatted(worst, .scientific(2))), tolerance \(formatted(gradientCheckTolerance)).
+      covered), every input, weight and bias element perturbed by $\\pm h$ with $h = \(formatted(linearCheckStep))$.
+      Convolution is linear in each argument, so the centred difference is exact for any $h$ up to
+      Float rounding, and a larger $h$ makes that rounding smaller relative to the difference: the
+      worst relative error is \(formatted(worst, .scientific(2))), tolerance \(formatted(gradientCheckTolerance)).
       """)
 
     // Step 4: a planted bug — the kernel is not flipped in the backward pass.

@@ -223,8 +223,10 @@ public struct LeNet: Chapter {
     // Checks.
     page.check("overfits 100 images to 100%", Double(tinyAccuracy), atLeast: 1)
     if page.isQuick {
-      // Quick mode trains two epochs on 5,000 images: good, not great.
-      page.check("test accuracy (quick: 2 epochs on 5,000 images)", testAccuracy, atLeast: 0.9)
+      // Quick mode trains two epochs on 5,000 images: good, not great. NOTE (calibration,
+      // measured): seeds 0–99 scored 89.8% (seed 66) to 96.7% on the first 1,000 test images;
+      // 0.85 keeps a margin of about five points below the worst seed.
+      page.check("test accuracy (quick: 2 epochs on 5,000 images)", testAccuracy, atLeast: 0.85)
     } else {
       page.check("test accuracy", testAccuracy, atLeast: 0.985)
     }

