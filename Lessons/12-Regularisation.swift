@@ -74,7 +74,7 @@ struct Regularisation: ExperimentChapter {
         prediction: """
           The pull towards zero is now too weak to erase the filters' initial noise in this many \
           steps: the conv1 filters of the weight-decay run stay about as rough as without decay \
-          (roughness at least 80% of the unregularised run's, instead of about a third).
+          (roughness at least 80% of the unregularised run's, where the default decay keeps it below half).
           """,
         apply: { $0.weightDecay = 0.005 },
         holds: { m, _ in

@@ -27,3 +27,14 @@ public func expectCNNError(_ fragments: [String], _ body: () throws -> Void, sou
     Issue.record("expected a CNNError, got \(error)", sourceLocation: sourceLocation)
   }
 }
+
+/// `expectCNNError` for an input built to exhaust memory or time (gzip and PNG bombs): the refusal
+/// must also come quickly. The old readers took 14 s and 4 GB on a 2 MB gzip bomb; 10 s is a loose
+/// bound (a hang guard, not a speed target) because a loaded 2-core machine runs the tests.
+public func expectQuickRefusal(_ fragments: [String], _ body: () throws -> Void,
+                               sourceLocation: SourceLocation = #_sourceLocation) {
+  let start = ContinuousClock.now
+  expectCNNError(fragments, body, sourceLocation: sourceLocation)
+  let elapsed = ContinuousClock.now - start
+  #expect(elapsed < .seconds(10), "took \(elapsed)", sourceLocation: sourceLocation)
+}

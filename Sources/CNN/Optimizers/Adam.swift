@@ -28,11 +28,7 @@ public final class Adam: Optimizer {
     parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
     epsilon: Float = 1e-8, weightDecay: Float = 0
   ) throws {
-    try checkOptimizerSetting("Adam", "learningRate", learningRate)
-    try checkOptimizerSetting("Adam", "weightDecay", weightDecay)
-    guard beta1 >= 0 && beta1 < 1 else { throw CNNError("Adam: beta1 must be at least 0 and below 1, got \(beta1)") }
-    guard beta2 >= 0 && beta2 < 1 else { throw CNNError("Adam: beta2 must be at least 0 and below 1, got \(beta2)") }
-    guard epsilon > 0 && epsilon.isFinite else { throw CNNError("Adam: epsilon must be positive, got \(epsilon)") }
+    try checkAdamSettings("Adam", learningRate, beta1, beta2, epsilon, weightDecay)
     self.parameters = parameters
     self.learningRate = learningRate
     self.beta1 = beta1
@@ -70,4 +66,16 @@ public final class Adam: Optimizer {
       }
     }
   }
+}
+
+/// The argument checks Adam and AdamW share: a one-line `CNNError` naming the optimizer for a
+/// negative or non-finite rate or decay, β outside [0, 1), or ε ≤ 0.
+func checkAdamSettings(
+  _ name: String, _ learningRate: Float, _ beta1: Float, _ beta2: Float, _ epsilon: Float, _ weightDecay: Float
+) throws {
+  try checkOptimizerSetting(name, "learningRate", learningRate)
+  try checkOptimizerSetting(name, "weightDecay", weightDecay)
+  guard beta1 >= 0 && beta1 < 1 else { throw CNNError("\(name): beta1 must be at least 0 and below 1, got \(beta1)") }
+  guard beta2 >= 0 && beta2 < 1 else { throw CNNError("\(name): beta2 must be at least 0 and below 1, got \(beta2)") }
+  guard epsilon > 0 && epsilon.isFinite else { throw CNNError("\(name): epsilon must be positive, got \(epsilon)") }
 }

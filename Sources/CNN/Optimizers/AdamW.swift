@@ -39,11 +39,7 @@ public final class AdamW: Optimizer {
     parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
     epsilon: Float = 1e-8, weightDecay: Float = 1e-2
   ) throws {
-    try checkOptimizerSetting("AdamW", "learningRate", learningRate)
-    try checkOptimizerSetting("AdamW", "weightDecay", weightDecay)
-    guard beta1 >= 0 && beta1 < 1 else { throw CNNError("AdamW: beta1 must be at least 0 and below 1, got \(beta1)") }
-    guard beta2 >= 0 && beta2 < 1 else { throw CNNError("AdamW: beta2 must be at least 0 and below 1, got \(beta2)") }
-    guard epsilon > 0 && epsilon.isFinite else { throw CNNError("AdamW: epsilon must be positive, got \(epsilon)") }
+    try checkAdamSettings("AdamW", learningRate, beta1, beta2, epsilon, weightDecay)
     self.parameters = parameters
     self.learningRate = learningRate
     self.beta1 = beta1
